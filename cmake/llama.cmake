@@ -1,0 +1,60 @@
+# Finds llama.cpp for palign and defines the target palign_llama (llama, ggml, llama-common).
+#
+# In order of preference:
+#   1. -DPALIGN_LLAMA_SOURCE=<dir>: a llama.cpp checkout, built inside this build tree;
+#   2. an installed llama.cpp found by find_package(llama) (CMAKE_PREFIX_PATH / llama_DIR),
+#      which must include llama-common and its headers (scripts/llama.sh installs them);
+#   3. otherwise scripts/llama.sh fetches the pinned source (npm node-llama-cpp@3.21.1 bundle,
+#      llama.cpp v0.4.0) and builds it once into ~/.cache/palign; later builds reuse it.
+
+set(PALIGN_LLAMA_SOURCE "" CACHE PATH "llama.cpp source dir to build in-tree (optional)")
+
+add_library(palign_llama INTERFACE)
+
+if (PALIGN_LLAMA_SOURCE)
+    set(LLAMA_BUILD_COMMON ON  CACHE BOOL "" FORCE)
+    set(LLAMA_BUILD_TESTS  OFF CACHE BOOL "" FORCE)
+    set(LLAMA_BUILD_TOOLS  OFF CACHE BOOL "" FORCE)
+    set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
+    set(LLAMA_BUILD_SERVER OFF CACHE BOOL "" FORCE)
+    set(LLAMA_BUILD_APP    OFF CACHE BOOL "" FORCE)
+    set(LLAMA_OPENSSL      OFF CACHE BOOL "" FORCE)
+    if (PALIGN_CUDA)
+        set(GGML_CUDA ON CACHE BOOL "" FORCE)
+    endif()
+    add_subdirectory(${PALIGN_LLAMA_SOURCE} ${CMAKE_BINARY_DIR}/llama.cpp EXCLUDE_FROM_ALL)
+    target_link_libraries(palign_llama INTERFACE llama llama-common)
+    set(PALIGN_VOCAB_DIR_DEFAULT "${PALIGN_LLAMA_SOURCE}/models")
+    message(STATUS "palign: llama.cpp from source ${PALIGN_LLAMA_SOURCE}")
+    return()
+endif()
+
+find_package(llama CONFIG QUIET)
+if (NOT llama_FOUND)
+    set(_args --print-prefix)
+    if (PALIGN_CUDA)
+        list(APPEND _args --cuda)
+    endif()
+    message(STATUS "palign: no installed llama.cpp found; scripts/llama.sh fetches/builds the pinned one (cached)")
+    execute_process(COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/scripts/llama.sh ${_args}
+                    OUTPUT_VARIABLE _prefix OUTPUT_STRIP_TRAILING_WHITESPACE
+                    RESULT_VARIABLE _rc)
+    if (NOT _rc EQUAL 0)
+        message(FATAL_ERROR "palign: scripts/llama.sh failed (exit ${_rc}); HINT: see its message above, "
+                            "or pass -DPALIGN_LLAMA_SOURCE=<llama.cpp dir> or -DCMAKE_PREFIX_PATH=<installed llama.cpp>")
+    endif()
+    list(PREPEND CMAKE_PREFIX_PATH ${_prefix})
+    find_package(llama CONFIG REQUIRED)
+endif()
+
+get_filename_component(_llama_root "${LLAMA_LIB_DIR}/.." ABSOLUTE)
+find_library(PALIGN_LLAMA_COMMON_LIB NAMES llama-common HINTS ${LLAMA_LIB_DIR} NO_DEFAULT_PATH)
+find_path(PALIGN_LLAMA_COMMON_INC NAMES chat.h HINTS ${_llama_root}/include/llama-common NO_DEFAULT_PATH)
+if (NOT PALIGN_LLAMA_COMMON_LIB OR NOT PALIGN_LLAMA_COMMON_INC)
+    message(FATAL_ERROR "palign: llama.cpp at ${_llama_root} has no llama-common library or headers "
+                        "(palign renders chat templates with it); HINT: use scripts/llama.sh, or -DPALIGN_LLAMA_SOURCE=<dir>")
+endif()
+target_link_libraries(palign_llama INTERFACE llama ${PALIGN_LLAMA_COMMON_LIB})
+target_include_directories(palign_llama SYSTEM INTERFACE ${PALIGN_LLAMA_COMMON_INC})
+set(PALIGN_VOCAB_DIR_DEFAULT "${_llama_root}/share/palign-vocab")
+message(STATUS "palign: llama.cpp ${LLAMA_VERSION} from ${_llama_root}")

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Obtains the pinned llama.cpp source and builds it once into a cache outside the repo.
+#
+# Source: the llama.cpp tree that npm's node-llama-cpp@3.21.1 ships as llama/gitRelease.bundle
+# (tag v0.4.0, sha256 pinned below), so it works offline with only the npm registry. Users with
+# internet may instead pass their own checkout (PALIGN_LLAMA_SOURCE=dir) or let cmake find an
+# installed llama.cpp (find_package(llama)).
+#
+# usage: scripts/llama.sh [--cuda] [--print-prefix]
+#   --cuda          build the CUDA backend too (needs nvcc); separate cache entry
+#   --print-prefix  print only the install prefix on stdout (for cmake -DCMAKE_PREFIX_PATH=...)
+# env:
+#   PALIGN_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/palign)
+#   PALIGN_LLAMA_SOURCE use this llama.cpp source dir instead of the npm bundle
+#   PALIGN_JOBS         parallel build jobs (default: nproc)
+set -euo pipefail
+
+NLC_VERSION=3.21.1
+LLAMA_TAG=v0.4.0
+BUNDLE_SHA256=9336d8aab8f8e6a8919380f3641fe92e57b02fb55df1b6bd083b82491a6293b8
+
+cuda=0; print_prefix=0
+for a in "$@"; do
+  case "$a" in
+    --cuda) cuda=1 ;;
+    --print-prefix) print_prefix=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "llama.sh: unknown flag '$a' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+cache=${PALIGN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/palign}
+jobs=${PALIGN_JOBS:-$(nproc 2>/dev/null || echo 2)}
+backend=cpu; [ $cuda = 1 ] && backend=cuda
+prefix=$cache/llama-$LLAMA_TAG-$backend
+log() { echo "llama.sh: $*" >&2; }
+
+if [ -f "$prefix/.palign-done" ]; then
+  [ $print_prefix = 1 ] && echo "$prefix" || log "cached: $prefix"
+  exit 0
+fi
+
+mkdir -p "$cache"
+exec 9>"$cache/.lock"; flock 9   # two builds at once wait for each other
+
+if [ -f "$prefix/.palign-done" ]; then  # built while we waited
+  [ $print_prefix = 1 ] && echo "$prefix" || log "cached: $prefix"; exit 0
+fi
+
+src=${PALIGN_LLAMA_SOURCE:-}
+if [ -z "$src" ]; then
+  src=$cache/src/llama.cpp-$LLAMA_TAG
+  if [ ! -f "$src/.palign-source-ok" ]; then
+    command -v npm >/dev/null || { log "error: npm not found; HINT: apt-get install npm, or set PALIGN_LLAMA_SOURCE to a llama.cpp checkout"; exit 1; }
+    tmp=$(mktemp -d "$cache/dl.XXXXXX"); trap 'rm -rf "$tmp"' EXIT
+    log "fetching node-llama-cpp@$NLC_VERSION (npm pack) for its llama.cpp bundle"
+    (cd "$tmp" && npm pack --silent "node-llama-cpp@$NLC_VERSION" >/dev/null)
+    tar -xzf "$tmp/node-llama-cpp-$NLC_VERSION.tgz" -C "$tmp" package/llama/gitRelease.bundle package/llama/llama.cpp.info.json
+    got=$(sha256sum "$tmp/package/llama/gitRelease.bundle" | cut -d' ' -f1)
+    if [ "$got" != "$BUNDLE_SHA256" ]; then
+      log "error: gitRelease.bundle sha256 $got != pinned $BUNDLE_SHA256"; exit 1
+    fi
+    grep -q "\"$LLAMA_TAG\"" "$tmp/package/llama/llama.cpp.info.json" || { log "error: bundle is not llama.cpp $LLAMA_TAG"; exit 1; }
+    rm -rf "$src"; mkdir -p "$cache/src"
+    git clone -q "$tmp/package/llama/gitRelease.bundle" "$src" 2>/dev/null
+    touch "$src/.palign-source-ok"
+  fi
+fi
+[ -f "$src/include/llama.h" ] || { log "error: $src is not a llama.cpp source tree (no include/llama.h)"; exit 1; }
+
+opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
+      -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+      -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF
+      -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH="$prefix/lib")
+if [ $cuda = 1 ]; then
+  command -v nvcc >/dev/null || { log "error: --cuda asked but nvcc not found; HINT: install the CUDA toolkit or build without --cuda"; exit 1; }
+  opts+=(-DGGML_CUDA=ON)
+fi
+
+build=$cache/build-$LLAMA_TAG-$backend
+log "building llama.cpp $LLAMA_TAG ($backend) in $build, $jobs jobs (once per machine)"
+t0=$(date +%s)
+cmake -S "$src" -B "$build" "${opts[@]}" >"$cache/build-$backend.log" 2>&1 || { log "error: configure failed, see $cache/build-$backend.log"; exit 1; }
+cmake --build "$build" -j "$jobs" --target llama llama-common >>"$cache/build-$backend.log" 2>&1 || { log "error: build failed, see $cache/build-$backend.log"; exit 1; }
+rm -rf "$prefix"
+cmake --install "$build" >>"$cache/build-$backend.log" 2>&1 || { log "error: install failed, see $cache/build-$backend.log"; exit 1; }
+# llama.cpp does not install its common library's headers; palign uses its chat-template code
+mkdir -p "$prefix/include/llama-common/jinja" "$prefix/include/llama-common/nlohmann"
+cp "$src"/common/*.h "$src"/common/*.hpp "$prefix/include/llama-common/"
+cp "$src"/common/jinja/*.h "$prefix/include/llama-common/jinja/"
+cp "$src"/vendor/nlohmann/*.hpp "$prefix/include/llama-common/nlohmann/"
+# the tokenizer vocabularies palign's generated test models use
+mkdir -p "$prefix/share/palign-vocab"
+cp "$src"/models/ggml-vocab-{llama-bpe,llama-spm,qwen2}.gguf "$prefix/share/palign-vocab/"
+echo "$LLAMA_TAG $backend $(date -u +%FT%TZ) $(( $(date +%s) - t0 ))s" > "$prefix/.palign-done"
+log "installed llama.cpp $LLAMA_TAG ($backend) into $prefix in $(( $(date +%s) - t0 ))s"
+[ $print_prefix = 1 ] && echo "$prefix"
+exit 0

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets palign up on a fresh Debian machine: system packages, the pinned llama.cpp (built once into
+# ~/.cache/palign), and palign itself in build/. Safe to rerun: everything done before is reused.
+#
+# usage: scripts/setup.sh [--cuda] [--no-apt]
+#   --cuda    also build llama.cpp's CUDA backend (needs nvcc)
+#   --no-apt  do not install Debian packages (you installed them yourself)
+# env: PALIGN_BUILD_DIR (default build), PALIGN_CACHE, PALIGN_LLAMA_SOURCE (see scripts/llama.sh)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cuda=OFF; apt=1
+for a in "$@"; do
+  case "$a" in
+    --cuda) cuda=ON ;;
+    --no-apt) apt=0 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup.sh: unknown flag '$a' (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+# build tools and libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests)
+pkgs=(cmake g++ make git npm ca-certificates libgtest-dev libcli11-dev python3 python3-numpy python3-sklearn)
+if [ $apt = 1 ]; then
+  missing=()
+  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup.sh: installing ${missing[*]}" >&2
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; }
+  fi
+fi
+
+cuda_flag=(); [ $cuda = ON ] && cuda_flag=(--cuda)
+bash scripts/llama.sh "${cuda_flag[@]}"
+
+bdir=${PALIGN_BUILD_DIR:-build}
+cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DPALIGN_CUDA=$cuda >/dev/null
+cmake --build "$bdir" -j "$(nproc 2>/dev/null || echo 2)"
+echo "setup.sh: built palign in $bdir/ (palign, palign-mkmodel)" >&2

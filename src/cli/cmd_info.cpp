@@ -1,0 +1,29 @@
+// palign info: a model's attention geometry and chat template, as palign sees it.
+#include "cli/commands.h"
+#include "engine/chat_template.h"
+#include "engine/model.h"
+
+#include <cstdio>
+
+namespace palign {
+
+void register_info(CLI::App & app) {
+    auto * cmd = app.add_subcommand("info", "print a GGUF model's attention geometry and a rendered chat prompt");
+    static model_params mp;
+    cmd->add_option("-m,--model", mp.path, "model GGUF")->required();
+    cmd->add_option("-ngl,--gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
+    cmd->callback([] {
+        model m(mp);
+        const model_info & i = m.info();
+        printf("model     %s\n", i.path.c_str());
+        printf("arch      %s (%s)\n", i.arch.c_str(), i.desc.c_str());
+        printf("layers    %d\nheads     %d (kv %d), head size %d, n_embd %d\nvocab     %d\n",
+               i.n_layer, i.n_head, i.n_head_kv, i.head_dim, i.n_embd, i.n_vocab);
+        if (!m.meta("tokenizer.chat_template").empty()) {
+            std::string p = chat_render(m, {{"system", "SYSTEM"}, {"user", "USER"}}, "A");
+            printf("prompt    %s<end>\n", p.c_str());
+        }
+    });
+}
+
+} // namespace palign

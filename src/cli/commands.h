@@ -1,0 +1,11 @@
+// CLI commands: each file registers one subcommand on the palign app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace palign {
+
+void register_info(CLI::App & app);
+void register_demo(CLI::App & app);
+
+} // namespace palign

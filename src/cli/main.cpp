@@ -1,0 +1,31 @@
+// palign: command-line front end (one subcommand per job); errors are one line and exit 1.
+#include "cli/commands.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include "llama.h"
+
+#include <cstdio>
+
+int main(int argc, char ** argv) {
+    CLI::App app{"palign " PALIGN_VERSION ": align an LLM to one person's personality (PAS) and measure it"};
+    app.option_defaults()->always_capture_default();
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("palign ") + PALIGN_VERSION);
+    int verbose = 0;
+    app.add_flag("-v,--verbose", verbose, "more output (-v: info, -vv: llama.cpp's debug log)");
+    app.parse_complete_callback([&] {
+        palign::log_set_level(verbose >= 2 ? palign::log_level::debug
+                              : verbose == 1 ? palign::log_level::info : palign::log_level::warn);
+    });
+    palign::register_info(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError & e) {
+        return app.exit(e);
+    } catch (const std::exception & e) {
+        fprintf(stderr, "palign: error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

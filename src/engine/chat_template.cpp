@@ -1,0 +1,78 @@
+// Chat prompts: llama.cpp's common chat code (a real Jinja engine) over the GGUF's tokenizer.chat_template.
+#include "engine/chat_template.h"
+
+#include "engine/model.h"
+#include "util/error.h"
+
+#include "chat.h"
+
+#include <ctime>
+
+namespace palign {
+
+static std::chrono::system_clock::time_point parse_date(const std::string & date) {
+    std::tm tm = {};
+    if (sscanf(date.c_str(), "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
+        fail(strfmt("chat date '%s' is not YYYY-MM-DD", date.c_str()));
+    }
+    tm.tm_year -= 1900;
+    tm.tm_mon  -= 1;
+    tm.tm_hour  = 12;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
+static std::string apply(const model & m, const std::vector<chat_msg> & msgs, bool add_gen, const chat_options & opts) {
+    common_chat_templates_inputs in;
+    for (const auto & msg : msgs) {
+        common_chat_msg cm;
+        cm.role    = msg.role;
+        cm.content = msg.content;
+        in.messages.push_back(cm);
+    }
+    in.add_generation_prompt = add_gen;
+    in.use_jinja             = true;
+    in.enable_thinking       = opts.enable_thinking;
+    in.now                   = parse_date(opts.date);
+    // llama.cpp passes today's date to templates as date_string/datetime (Llama-3.x prints it): fix it
+    const std::time_t t = std::chrono::system_clock::to_time_t(in.now);
+    std::tm tm = {};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    strftime(buf, sizeof(buf), "\"%d %b %Y\"", &tm);
+    in.chat_template_kwargs["date_string"] = buf;
+    strftime(buf, sizeof(buf), "\"%b %d %Y\"", &tm);
+    in.chat_template_kwargs["datetime"] = buf;
+    try {
+        return common_chat_templates_apply(m.chat_templates(), in).prompt;
+    } catch (const palign::error &) {
+        throw;
+    } catch (const std::exception & e) {
+        fail(strfmt("%s: chat template failed: %s", m.info().path.c_str(), e.what()));
+    }
+}
+
+std::string chat_render(const model & m, const std::vector<chat_msg> & msgs,
+                        const std::string & assistant_prefix, const chat_options & opts) {
+    if (assistant_prefix.empty()) return apply(m, msgs, true, opts);
+
+    // Render a finished assistant turn whose content is a sentinel, and cut at the sentinel: this keeps
+    // exactly what the template puts before assistant content (Llama-2 writes "[/INST] A", Qwen3 an
+    // empty think block), then the prefix, and drops the end-of-turn tokens that follow.
+    static const std::string sentinel = "PALIGNSENTINELxq7";
+    std::vector<chat_msg> with = msgs;
+    with.push_back({"assistant", sentinel});
+    std::string full = apply(m, with, false, opts);
+    size_t pos = full.rfind(sentinel);
+    if (pos == std::string::npos) {
+        // the template dropped or rewrote the content: fall back to the generation prompt
+        return apply(m, msgs, true, opts) + assistant_prefix;
+    }
+    return full.substr(0, pos) + assistant_prefix;
+}
+
+std::vector<int> chat_tokens(const model & m, const std::vector<chat_msg> & msgs,
+                             const std::string & assistant_prefix, const chat_options & opts) {
+    return m.tokenize(chat_render(m, msgs, assistant_prefix, opts), /*add_special=*/true, /*parse_special=*/true);
+}
+
+} // namespace palign

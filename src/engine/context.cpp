@@ -1,0 +1,263 @@
+// Context: llama.cpp context set-up for exact hooks, batched decoding, prefix sharing and head capture.
+#include "engine/context.h"
+
+#include "engine/steering.h"
+#include "util/error.h"
+#include "util/log.h"
+
+#include "llama.h"
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+namespace palign {
+
+static ggml_type cache_type(const std::string & name, const std::string & path, const char * field) {
+    for (int t = 0; t < GGML_TYPE_COUNT; t++) {
+        const char * n = ggml_type_name((ggml_type) t);
+        if (n && name == n) return (ggml_type) t;
+    }
+    fail(strfmt("%s: unknown KV cache type '%s' for %s", path.c_str(), name.c_str(), field), "use f16, f32, q8_0, ...");
+}
+
+context::context(const model & m, const context_params & params) : model_(m), params_(params), hook_(m.info()) {
+    const std::string & path = m.info().path;
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx      = params.n_ctx;
+    cp.n_batch    = params.n_batch;
+    cp.n_ubatch   = std::min(params.n_ubatch, params.n_batch);
+    cp.n_seq_max  = params.n_seq_max;
+    int nt = params.n_threads > 0 ? params.n_threads : (int) std::max(1u, std::thread::hardware_concurrency());
+    cp.n_threads       = nt;
+    cp.n_threads_batch = nt;
+    cp.flash_attn_type = params.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.type_k = cache_type(params.type_k, path, "type_k");
+    cp.type_v = cache_type(params.type_v, path, "type_v");
+    // A quantized V cache makes llama.cpp rotate kqv_out (Hadamard): captured heads and a plain delta would be wrong.
+    if (ggml_is_quantized(cp.type_v)) {
+        fail(strfmt("%s: V cache type %s is quantized; head capture and steering need an unquantized V cache",
+                    path.c_str(), params.type_v.c_str()), "use --cache-type-v f16 (the default)");
+    }
+    // Per-sequence steering is only row-exact with a unified KV cache: otherwise llama.cpp regroups
+    // the rows of unequal sequences and deltas land on the wrong tokens.
+    cp.kv_unified        = true;
+    cp.no_perf           = true;
+    cp.cb_eval           = head_hook::callback;
+    cp.cb_eval_user_data = &hook_;
+
+    log_clear_llama_error();
+    ctx_ = llama_init_from_model(m.raw(), cp);
+    if (!ctx_) {
+        std::string why = log_last_llama_error();
+        fail(strfmt("%s: cannot create a llama.cpp context%s%s", path.c_str(), why.empty() ? "" : ": ", why.c_str()),
+             "a smaller --ctx-size or fewer parallel sequences need less memory");
+    }
+
+    // probe: one token through every layer tells which layers have a kqv_out tensor
+    hook_.set_probing(true);
+    llama_token t = llama_vocab_bos(m.vocab());
+    if (t < 0) t = 0;
+    llama_batch b = llama_batch_get_one(&t, 1);
+    int rc = llama_decode(ctx_, b);
+    hook_.set_probing(false);
+    clear();
+    if (rc != 0) {
+        llama_free(ctx_);
+        ctx_ = nullptr;
+        fail(strfmt("%s: probe decode failed (llama_decode = %d)", path.c_str(), rc));
+    }
+    if (!hook_.any_layer_seen()) {
+        llama_free(ctx_);
+        ctx_ = nullptr;
+        fail(strfmt("%s: architecture '%s' is not supported: no kqv_out attention tensors in its graph",
+                    path.c_str(), m.info().arch.c_str()), "palign steers llama.cpp attention architectures");
+    }
+}
+
+context::~context() {
+    if (ctx_) llama_free(ctx_);
+}
+
+void context::clear() { llama_memory_clear(llama_get_memory(ctx_), true); }
+void context::seq_rm(int seq, int p0, int p1) { llama_memory_seq_rm(llama_get_memory(ctx_), seq, p0, p1); }
+void context::seq_cp(int src, int dst, int p0, int p1) { llama_memory_seq_cp(llama_get_memory(ctx_), src, dst, p0, p1); }
+
+void context::decode(const std::vector<batch_row> & rows, const std::function<void(size_t, const float *)> & on_logits) {
+    const int n_vocab = model_.info().n_vocab;
+    const size_t nb = (size_t) params_.n_batch;
+    llama_batch batch = llama_batch_init((int) std::min(nb, rows.size()), 0, 1);
+    std::vector<const steering *> row_steer;
+    std::vector<float *> row_capture;
+    try {
+        for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
+            const size_t n = std::min(nb, rows.size() - c0);
+            batch.n_tokens = (int) n;
+            row_steer.assign(n, nullptr);
+            row_capture.assign(n, nullptr);
+            bool any_steer = false, any_capture = false;
+            for (size_t i = 0; i < n; i++) {
+                const batch_row & r = rows[c0 + i];
+                batch.token[i]     = r.token;
+                batch.pos[i]       = r.pos;
+                batch.n_seq_id[i]  = 1;
+                batch.seq_id[i][0] = r.seq;
+                batch.logits[i]    = r.logits;
+                row_steer[i]   = r.steer;
+                row_capture[i] = r.capture;
+                any_steer   |= r.steer != nullptr && !r.steer->empty();
+                any_capture |= r.capture != nullptr;
+            }
+            hook_.begin((int) n, any_steer ? &row_steer : nullptr, any_capture ? &row_capture : nullptr);
+            log_clear_llama_error();
+            int rc = llama_decode(ctx_, batch);
+            hook_.end();
+            if (rc != 0) {
+                std::string why = log_last_llama_error();
+                fail(strfmt("%s: llama_decode failed (%d)%s%s", model_.info().path.c_str(), rc,
+                            why.empty() ? "" : ": ", why.c_str()),
+                     rc == 1 ? "the KV cache is full: raise --ctx-size or lower the parallel sequences" : "");
+            }
+            n_tokens_ += n;
+            if (on_logits) {
+                for (size_t i = 0; i < n; i++) {
+                    if (!rows[c0 + i].logits) continue;
+                    const float * lg = llama_get_logits_ith(ctx_, (int) i);
+                    if (!lg) fail(strfmt("%s: no logits for batch row %zu", model_.info().path.c_str(), c0 + i));
+                    on_logits(c0 + i, lg);
+                }
+            }
+        }
+    } catch (...) {
+        llama_batch_free(batch);
+        throw;
+    }
+    llama_batch_free(batch);
+    (void) n_vocab;
+}
+
+std::vector<std::vector<float>> context::decode_seq(const std::vector<int> & tokens, int seq, int pos0,
+                                                    const steering * steer, bool all_logits) {
+    std::vector<batch_row> rows(tokens.size());
+    for (size_t i = 0; i < tokens.size(); i++) {
+        rows[i].token  = tokens[i];
+        rows[i].pos    = pos0 + (int) i;
+        rows[i].seq    = seq;
+        rows[i].logits = all_logits || i + 1 == tokens.size();
+        rows[i].steer  = steer;
+    }
+    const int n_vocab = model_.info().n_vocab;
+    std::vector<std::vector<float>> out;
+    decode(rows, [&](size_t, const float * lg) { out.emplace_back(lg, lg + n_vocab); });
+    return out;
+}
+
+std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & prompts,
+                                        const std::vector<const steering *> & steer,
+                                        const run_options & opts) {
+    const model_info & info = model_.info();
+    if (!steer.empty() && steer.size() != prompts.size()) {
+        fail(strfmt("context::run: %zu steering entries for %zu prompts", steer.size(), prompts.size()));
+    }
+    for (size_t i = 0; i < prompts.size(); i++) {
+        if (prompts[i].empty()) fail(strfmt("context::run: prompt %zu is empty", i));
+        if ((int) prompts[i].size() > params_.n_ctx) {
+            fail(strfmt("%s: prompt %zu has %zu tokens, more than the context (%d)", info.path.c_str(), i,
+                        prompts[i].size(), params_.n_ctx), "raise --ctx-size");
+        }
+    }
+    for (const steering * s : steer) if (s) s->check(info);
+
+    std::vector<prompt_result> res(prompts.size());
+    const size_t n_heads_f = (size_t) info.n_layer * info.n_embd_v();
+    const int n_vocab = info.n_vocab;
+    for (int id : opts.logit_ids) {
+        if (id < 0 || id >= n_vocab) fail(strfmt("context::run: logit id %d out of vocabulary (%d)", id, n_vocab));
+    }
+
+    // groups of prompts that may share a prefix: same steering (the prefix's KV depends on it)
+    std::vector<std::vector<size_t>> groups;
+    if (opts.share_prefix) {
+        std::vector<const steering *> keys;
+        for (size_t i = 0; i < prompts.size(); i++) {
+            const steering * s = steer.empty() ? nullptr : steer[i];
+            size_t g = std::find(keys.begin(), keys.end(), s) - keys.begin();
+            if (g == keys.size()) { keys.push_back(s); groups.emplace_back(); }
+            groups[g].push_back(i);
+        }
+    } else {
+        groups.emplace_back();
+        for (size_t i = 0; i < prompts.size(); i++) groups[0].push_back(i);
+    }
+
+    auto keep_logits = [&](size_t p, const float * lg) {
+        auto & out = res[p].logits;
+        if (opts.logit_ids.empty()) {
+            out.assign(lg, lg + n_vocab);
+        } else {
+            out.resize(opts.logit_ids.size());
+            for (size_t k = 0; k < opts.logit_ids.size(); k++) out[k] = lg[opts.logit_ids[k]];
+        }
+    };
+
+    for (const auto & g : groups) {
+        // common prefix, leaving every prompt at least one token of its own
+        size_t L = 0;
+        if (opts.share_prefix && g.size() > 1) {
+            L = prompts[g[0]].size() - 1;
+            for (size_t k = 1; k < g.size() && L > 0; k++) {
+                const auto & a = prompts[g[0]];
+                const auto & b = prompts[g[k]];
+                size_t m = 0, lim = std::min({L, a.size(), b.size() - 1});
+                while (m < lim && a[m] == b[m]) m++;
+                L = m;
+            }
+        }
+        const steering * gs = (!steer.empty() && opts.share_prefix) ? steer[g[0]] : nullptr;
+        clear();
+        if (L > 0) {
+            std::vector<int> pre(prompts[g[0]].begin(), prompts[g[0]].begin() + L);
+            decode_seq(pre, 0, 0, gs, false);   // seq 0 holds the prefix
+        }
+        const int max_par = std::max(1, params_.n_seq_max - 1);
+        size_t k0 = 0;
+        while (k0 < g.size()) {
+            // a wave: as many prompts as sequences and KV cells allow
+            size_t k1 = k0;
+            size_t cells = L;
+            while (k1 < g.size() && (int)(k1 - k0) < max_par) {
+                size_t need = prompts[g[k1]].size() - L;
+                if (k1 > k0 && cells + need > (size_t) params_.n_ctx) break;
+                cells += need;
+                k1++;
+            }
+            std::vector<batch_row> rows;
+            std::vector<size_t> row_prompt;
+            for (size_t k = k0; k < k1; k++) {
+                const size_t p = g[k];
+                const int seq = 1 + (int)(k - k0);
+                if (L > 0) seq_cp(0, seq, 0, (int) L);
+                const steering * s = steer.empty() ? nullptr : steer[p];
+                if (opts.capture_heads) res[p].heads.assign(n_heads_f, 0.0f);
+                for (size_t j = L; j < prompts[p].size(); j++) {
+                    batch_row r;
+                    r.token  = prompts[p][j];
+                    r.pos    = (int) j;
+                    r.seq    = seq;
+                    r.steer  = s;
+                    r.logits = j + 1 == prompts[p].size();
+                    r.capture = (r.logits && opts.capture_heads) ? res[p].heads.data() : nullptr;
+                    rows.push_back(r);
+                    row_prompt.push_back(p);
+                }
+            }
+            decode(rows, [&](size_t ri, const float * lg) { keep_logits(row_prompt[ri], lg); });
+            for (size_t k = k0; k < k1; k++) seq_rm(1 + (int)(k - k0));
+            k0 = k1;
+        }
+    }
+    clear();
+    return res;
+}
+
+} // namespace palign

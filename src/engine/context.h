@@ -1,0 +1,92 @@
+// Context: a llama.cpp context with the head hook: batched, prefix-sharing prompt evaluation,
+// per-sequence steering inside one batch, and head capture at each prompt's last token.
+#pragma once
+
+#include "engine/head_hook.h"
+#include "engine/model.h"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+struct llama_context;
+
+namespace palign {
+
+struct steering;
+
+struct context_params {
+    int  n_ctx      = 4096;     // KV cells shared by all sequences
+    int  n_batch    = 512;      // tokens per llama_decode
+    int  n_ubatch   = 512;      // tokens per compute chunk
+    int  n_seq_max  = 64;       // parallel sequences
+    int  n_threads  = 0;        // 0 = all cores
+    bool flash_attn = false;
+    std::string type_k = "f16"; // KV cache types; V must stay unquantized for capture/steering
+    std::string type_v = "f16";
+};
+
+// one row of a llama_decode: a token of one sequence
+struct batch_row {
+    int  token  = 0;
+    int  pos    = 0;
+    int  seq    = 0;
+    bool logits = false;
+    const steering * steer = nullptr;   // added to kqv_out at this token
+    float * capture = nullptr;          // n_layer * n_embd_v floats: every layer's kqv_out at this token
+};
+
+struct run_options {
+    bool capture_heads = false;         // fill prompt_result::heads
+    std::vector<int> logit_ids;         // keep only these logits (empty = full vocabulary)
+    bool share_prefix = true;           // decode the common prefix of same-steering prompts once
+};
+
+struct prompt_result {
+    std::vector<float> logits;          // next-token logits after the prompt (all, or logit_ids order)
+    std::vector<float> heads;           // [n_layer][n_head*head_dim] at the last prompt token
+};
+
+class context {
+public:
+    context(const model & m, const context_params & params = {});
+    ~context();
+    context(const context &) = delete;
+    context & operator=(const context &) = delete;
+
+    const model & mdl() const { return model_; }
+    const context_params & params() const { return params_; }
+    llama_context * raw() const { return ctx_; }
+    head_hook & hook() { return hook_; }
+
+    // Evaluate each prompt as its own sequence, batched; returns logits after each prompt and,
+    // if asked, every head's output at its last token. steer[i] (or nullptr) applies to all of prompt i.
+    std::vector<prompt_result> run(const std::vector<std::vector<int>> & prompts,
+                                   const std::vector<const steering *> & steer,
+                                   const run_options & opts = {});
+
+    // Low level: decode rows (split into n_batch chunks); on_logits(row index, logits) for rows with logits.
+    void decode(const std::vector<batch_row> & rows,
+                const std::function<void(size_t, const float *)> & on_logits = nullptr);
+
+    // decode tokens into one sequence from pos0; returns logits of every token (all) or of the last
+    std::vector<std::vector<float>> decode_seq(const std::vector<int> & tokens, int seq, int pos0,
+                                               const steering * steer, bool all_logits);
+
+    void clear();                                 // empty the KV cache
+    void seq_rm(int seq, int p0 = -1, int p1 = -1);
+    void seq_cp(int src, int dst, int p0 = -1, int p1 = -1);
+
+    uint64_t tokens_computed() const { return n_tokens_; }   // tokens decoded so far (for benchmarks)
+
+private:
+    const model & model_;
+    context_params params_;
+    llama_context * ctx_ = nullptr;
+    head_hook hook_;
+    uint64_t n_tokens_ = 0;
+};
+
+} // namespace palign

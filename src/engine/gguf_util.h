@@ -1,0 +1,29 @@
+// GGUF utilities: read a tensor as f32, and write a copy of a GGUF with tensors added or replaced.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace palign {
+
+struct gguf_tensor_f32 {
+    std::string name;
+    std::vector<int64_t> ne;   // ggml order: ne[0] is the contiguous dimension
+    std::vector<float> data;
+};
+
+// a tensor of a GGUF file dequantized to f32; throws "<path>: tensor '<name>' ..." if absent
+gguf_tensor_f32 gguf_read_tensor(const std::string & path, const std::string & name);
+
+// copy `in` to `out` with extra f32 tensors (replacing same-named ones) and extra string metadata;
+// writes to a temporary file and renames it, so a failure leaves no partial output
+void gguf_copy_with(const std::string & in, const std::string & out,
+                    const std::vector<gguf_tensor_f32> & tensors,
+                    const std::map<std::string, std::string> & meta_str = {});
+
+// y = W x for a GGUF matrix W with ne = {n_in, n_out} (x: n_in, y: n_out)
+std::vector<float> matvec(const gguf_tensor_f32 & w, const std::vector<float> & x);
+
+} // namespace palign

@@ -1,0 +1,60 @@
+// Head hook: the graph eval callback that reads (capture) and changes (steer) llama.cpp's kqv_out tensors.
+#pragma once
+
+#include "engine/model.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+struct ggml_tensor;
+
+namespace palign {
+
+struct steering;
+
+// kqv_out-<il> is the attention result before the output projection: [n_head*head_dim, n_tokens] f32,
+// head h at columns [h*head_dim, (h+1)*head_dim). A decode larger than n_ubatch reaches the callback
+// in chunks of rows, in batch order (the KV cache is unified, so rows are never regrouped).
+class head_hook {
+public:
+    explicit head_hook(const model_info & info);
+
+    // the function and user data for llama_context_params.cb_eval
+    static bool callback(ggml_tensor * t, bool ask, void * user_data);
+
+    // plan for the next llama_decode of n_rows tokens:
+    //   row_steer[i]   steering of batch row i (nullptr = none); may be empty (no steering)
+    //   row_capture[i] where to write row i's kqv_out of every layer (n_layer * n_embd_v floats), or nullptr
+    void begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture);
+    void end();    // throws if the callback saw something wrong during the decode
+
+    // tests and diagnostics: copy every row of an arbitrary named graph tensor (e.g. "ffn_inp-3"),
+    // appended per decode as [n_rows][ne0]
+    void watch(const std::string & name, std::vector<float> * out);
+    void unwatch_all();
+
+    // probe decode: ask for every kqv_out so that layers_seen() tells which layers have one
+    void set_probing(bool on) { probing_ = on; }
+
+    const std::vector<bool> & layers_seen() const { return seen_; }   // kqv_out layers met so far
+    bool any_layer_seen() const;
+
+private:
+    bool on_tensor(ggml_tensor * t, bool ask);
+    int  kqv_layer(const char * name) const;   // il for an exact "kqv_out-<il>", else -1
+
+    model_info info_;
+    int n_rows_ = 0;
+    const std::vector<const steering *> * row_steer_   = nullptr;
+    const std::vector<float *>          * row_capture_ = nullptr;
+    std::vector<bool> steer_layer_;            // some row steers this layer in the current decode
+    bool capture_ = false;
+    bool probing_ = false;
+    std::vector<int> row_off_;                 // rows of this decode already seen, per layer
+    std::vector<bool> seen_;
+    std::map<std::string, std::vector<float> *> watch_;
+    std::string err_;
+};
+
+} // namespace palign

@@ -1,0 +1,137 @@
+// Model: GGUF loading with clear errors, geometry from metadata, tokenizer helpers.
+#include "engine/model.h"
+
+#include "util/error.h"
+#include "util/log.h"
+
+#include "chat.h"
+#include "llama.h"
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+namespace palign {
+
+void backend_init() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        log_capture_llama();
+        llama_backend_init();
+        ggml_backend_load_all();
+    });
+}
+
+static int meta_int(const llama_model * m, const std::string & key, int def) {
+    char buf[128];
+    if (llama_model_meta_val_str(m, key.c_str(), buf, sizeof(buf)) < 0) return def;
+    return atoi(buf);
+}
+
+model::model(const model_params & params) : params_(params) {
+    backend_init();
+    const std::string & path = params.path;
+    FILE * f = fopen(path.c_str(), "rb");
+    if (!f) fail(strfmt("%s: cannot open model file (%s)", path.c_str(), strerror(errno)),
+                 "check the path, or make a test model with palign-mkmodel");
+    char magic[4] = {0};
+    size_t got = fread(magic, 1, 4, f);
+    fclose(f);
+    if (got != 4 || memcmp(magic, "GGUF", 4) != 0) {
+        fail(strfmt("%s: not a GGUF file (bad magic)", path.c_str()), "palign reads llama.cpp GGUF models");
+    }
+
+    llama_model_params mp = llama_model_default_params();
+    mp.n_gpu_layers = params.n_gpu_layers;
+    if (!params.use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    log_clear_llama_error();
+    model_ = llama_model_load_from_file(path.c_str(), mp);
+    if (!model_) {
+        std::string why = log_last_llama_error();
+        fail(strfmt("%s: llama.cpp could not load the model%s%s", path.c_str(), why.empty() ? "" : ": ", why.c_str()));
+    }
+
+    info_.path      = path;
+    info_.arch      = meta("general.architecture");
+    char desc[256]  = {0};
+    llama_model_desc(model_, desc, sizeof(desc));
+    info_.desc      = desc;
+    info_.n_layer   = llama_model_n_layer(model_);
+    info_.n_head    = llama_model_n_head(model_);
+    info_.n_head_kv = llama_model_n_head_kv(model_);
+    info_.n_embd    = llama_model_n_embd(model_);
+    info_.n_vocab   = llama_vocab_n_tokens(llama_model_get_vocab(model_));
+    info_.n_ctx_train = llama_model_n_ctx_train(model_);
+    // libllama has no head-size getter: read it from the metadata (key_length is the fallback the loader uses)
+    int hd = meta_int(model_, info_.arch + ".attention.value_length", -1);
+    if (hd <= 0) hd = meta_int(model_, info_.arch + ".attention.key_length", -1);
+    if (hd <= 0 && info_.n_head > 0) hd = info_.n_embd / info_.n_head;   // llama.cpp's own default
+    info_.head_dim = hd;
+    if (info_.n_layer <= 0 || info_.n_head <= 0 || info_.head_dim <= 0) {
+        llama_model_free(model_);
+        model_ = nullptr;
+        fail(strfmt("%s: architecture '%s' has no attention heads (n_layer=%d n_head=%d head_dim=%d)",
+                    path.c_str(), info_.arch.c_str(), info_.n_layer, info_.n_head, info_.head_dim),
+             "palign needs a llama.cpp attention architecture");
+    }
+}
+
+model::~model() {
+    tmpls_.reset();
+    if (model_) llama_model_free(model_);
+}
+
+const llama_vocab * model::vocab() const { return llama_model_get_vocab(model_); }
+
+std::string model::meta(const std::string & key) const {
+    int n = llama_model_meta_val_str(model_, key.c_str(), nullptr, 0);
+    if (n < 0) return "";
+    std::string buf(n + 1, '\0');
+    llama_model_meta_val_str(model_, key.c_str(), buf.data(), buf.size());
+    buf.resize(n);
+    return buf;
+}
+
+std::vector<int> model::tokenize(const std::string & text, bool add_special, bool parse_special) const {
+    int n = -llama_tokenize(vocab(), text.data(), (int) text.size(), nullptr, 0, add_special, parse_special);
+    std::vector<llama_token> toks(n);
+    if (n > 0) {
+        int got = llama_tokenize(vocab(), text.data(), (int) text.size(), toks.data(), n, add_special, parse_special);
+        if (got < 0) fail(strfmt("%s: tokenization failed", info_.path.c_str()));
+        toks.resize(got);
+    }
+    return std::vector<int>(toks.begin(), toks.end());
+}
+
+std::string model::token_to_piece(int token, bool special) const {
+    char buf[256];
+    int n = llama_token_to_piece(vocab(), token, buf, sizeof(buf), 0, special);
+    if (n < 0) {
+        std::string s(-n, '\0');
+        llama_token_to_piece(vocab(), token, s.data(), (int) s.size(), 0, special);
+        return s;
+    }
+    return std::string(buf, n);
+}
+
+std::string model::detokenize(const std::vector<int> & tokens, bool special) const {
+    std::string out;
+    for (int t : tokens) out += token_to_piece(t, special);
+    return out;
+}
+
+bool model::is_eog(int token) const { return llama_vocab_is_eog(vocab(), token); }
+
+const common_chat_templates * model::chat_templates() const {
+    if (!tmpls_) {
+        if (meta("tokenizer.chat_template").empty()) {
+            fail(strfmt("%s: model has no chat template (tokenizer.chat_template)", info_.path.c_str()),
+                 "use a chat/instruct GGUF");
+        }
+        common_chat_templates_ptr p = common_chat_templates_init(model_, "");
+        tmpls_ = std::shared_ptr<common_chat_templates>(p.release(), common_chat_templates_free);
+    }
+    return tmpls_.get();
+}
+
+} // namespace palign

@@ -1,0 +1,46 @@
+// Test model presets: shapes, vocabularies and templates of palign's generated models.
+#include "engine/test_model_presets.h"
+
+#include "util/error.h"
+#include "util/paths.h"
+
+namespace palign {
+
+const std::vector<test_model_preset> & test_model_presets() {
+    static const std::vector<test_model_preset> p = {
+        {"llama3",     "llama arch, GQA 4q/2kv heads of 16, llama-bpe vocab, Llama-3.2 template"},
+        {"llama2",     "llama arch, GQA 4q/2kv heads of 16, llama-spm vocab, Llama-2 [INST] template"},
+        {"mistral",    "llama arch, GQA 4q/2kv heads of 16, llama-spm vocab, Mistral-7B-Instruct template"},
+        {"qwen3",      "qwen3 arch, q/k norms, 4q/2kv heads of 32 (head_dim != n_embd/n_head), qwen2 vocab, Qwen3 template"},
+        {"qwen3-0.6b", "qwen3 arch shaped like Qwen3-0.6B: 28 layers, n_embd 1024, 16q/8kv heads of 128, ffn 3072, Q8_0 (benchmarks)"},
+    };
+    return p;
+}
+
+test_model_params test_model_preset_params(const std::string & name, const std::string & vdir, const std::string & ddir) {
+    test_model_params p;
+    std::string vocab, tmpl;
+    if (name == "llama3")       { p.arch = "llama"; vocab = "llama-bpe"; tmpl = "llama3"; }
+    else if (name == "llama2")  { p.arch = "llama"; vocab = "llama-spm"; tmpl = "llama2"; }
+    else if (name == "mistral") { p.arch = "llama"; vocab = "llama-spm"; tmpl = "mistral"; }
+    else if (name == "qwen3")   { p.arch = "qwen3"; vocab = "qwen2";     tmpl = "qwen3"; p.head_dim = 32; }
+    else if (name == "qwen3-0.6b") {
+        p.arch = "qwen3"; vocab = "qwen2"; tmpl = "qwen3";
+        p.n_layer = 28; p.n_embd = 1024; p.n_head = 16; p.n_head_kv = 8; p.head_dim = 128; p.n_ff = 3072;
+        p.type = "q8_0"; p.n_ctx = 40960;
+    } else {
+        std::string names;
+        for (const auto & x : test_model_presets()) names += std::string(names.empty() ? "" : ", ") + x.name;
+        fail(strfmt("unknown test model preset '%s'", name.c_str()), "one of: " + names);
+    }
+    p.name = "palign-test-" + name;
+    p.vocab_path = vdir + "/ggml-vocab-" + vocab + ".gguf";
+    if (!file_exists(p.vocab_path)) {
+        fail(strfmt("%s: vocabulary not found", p.vocab_path.c_str()),
+             "set PALIGN_VOCAB_DIR to llama.cpp's models/ directory");
+    }
+    p.chat_template = read_file(ddir + "/templates/" + tmpl + ".jinja");
+    return p;
+}
+
+} // namespace palign

@@ -1,0 +1,23 @@
+// Test model presets: the template families palign tests (Llama-3, Llama-2, Mistral, Qwen3) and the
+// Qwen3-0.6B-shaped benchmark model, each with its real vocabulary and chat template.
+#pragma once
+
+#include "engine/test_model.h"
+
+#include <string>
+#include <vector>
+
+namespace palign {
+
+struct test_model_preset {
+    const char * name;
+    const char * desc;
+};
+
+const std::vector<test_model_preset> & test_model_presets();
+
+// parameters of a preset, with vocab and template resolved from vocab_dir / data_dir; throws if unknown
+test_model_params test_model_preset_params(const std::string & name, const std::string & vocab_dir,
+                                           const std::string & data_dir);
+
+} // namespace palign

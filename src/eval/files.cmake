@@ -1,0 +1,7 @@
+# palign evaluation sources (answer readers, scores, reports); included by the top CMakeLists.txt
+set(PALIGN_EVAL_SOURCES
+    src/eval/answer.cpp
+    src/eval/scores.cpp
+    src/eval/profile.cpp
+    src/eval/report.cpp
+)

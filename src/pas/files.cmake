@@ -1,0 +1,3 @@
+# palign PAS sources (probes, head selection, directions); included by the top CMakeLists.txt
+set(PALIGN_PAS_SOURCES
+)
