@@ -272,3 +272,34 @@ TEST(engine_steer, shared_prefix_equals_separate) {
         }
     }
 }
+
+// greedy generation: batched and prefix-shared continuations equal plain llama.cpp's, steered ones each alone
+TEST(engine_steer, batched_generation) {
+    const std::string path = model_path("llama3");
+    model m({path});
+    std::vector<std::vector<int>> prompts = {
+        m.tokenize("You worry about things.", true),
+        m.tokenize("You worry about nothing at all, ever.", true),
+        m.tokenize("You make friends easily.", true),
+    };
+    context_params cp;
+    cp.type_k = cp.type_v = "f32";
+    context ctx(m, cp);
+    run_options o;
+    o.n_generate = 6;
+    auto got = ctx.run(prompts, {}, o);
+    for (size_t i = 0; i < prompts.size(); i++) {
+        plain_out ref = plain_run(path, prompts[i], 6, false);
+        std::vector<int> want;
+        for (int t : ref.gen) { if (m.is_eog(t)) break; want.push_back(t); }
+        EXPECT_EQ(got[i].generated, want) << "prompt " << i;
+    }
+    steering s = random_steering(m.info(), {0, 1}, 77, 2.0f);
+    std::vector<const steering *> st = {&s, nullptr, &s};
+    auto both = ctx.run(prompts, st, o);
+    for (size_t i = 0; i < prompts.size(); i++) {
+        auto alone = ctx.run({prompts[i]}, {st[i]}, o);
+        EXPECT_EQ(both[i].generated, alone[0].generated) << "prompt " << i;
+    }
+    EXPECT_NE(both[0].generated, got[0].generated) << "steering changes the continuation";
+}

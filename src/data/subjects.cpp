@@ -43,10 +43,22 @@ static bool looks_like_item(const inventory & inv, const std::string & key) {
     return true;
 }
 
-// check and store one answer
-static void put_answer(subject & s, const inventory & inv, const std::string & path, int ln,
-                       const std::string & key, const json & v) {
-    if (!inv.find(key)) fail_at(path, ln, key, "unknown item id", item_id_hint(inv));
+// position of an item id in inv.items, -1 if unknown (Big Five "i<n>" directly: items are sorted by full number)
+static int item_pos(const inventory & inv, const std::string & key) {
+    if (inv.kind == inventory_kind::big5 && key.size() >= 2 && key.size() <= 4 && key[0] == 'i' && key[1] != '0') {
+        int n = 0;
+        for (size_t i = 1; i < key.size(); i++) n = (key[i] >= '0' && key[i] <= '9') ? n * 10 + (key[i] - '0') : -1000;
+        if (n >= 1 && n <= (int) inv.items.size() && inv.items[n - 1].full_id == n) return n - 1;
+    }
+    auto it = inv.index.find(key);
+    return it == inv.index.end() ? -1 : (int) it->second;
+}
+
+// check one answer value and store it by item position (a repeated key keeps its last value, as JSON parsers do)
+static void check_answer(const inventory & inv, const std::string & path, int ln, const std::string & key, const json & v,
+                         std::vector<int> & values) {
+    const int pos = item_pos(inv, key);
+    if (pos < 0) fail_at(path, ln, key, "unknown item id", item_id_hint(inv));
     int a = 0;
     if (v.is_null()) {
         a = 0;
@@ -59,7 +71,16 @@ static void put_answer(subject & s, const inventory & inv, const std::string & p
     } else {
         fail_at(path, ln, key, "answer " + v.dump() + " is not a number 0..5", ANSWER_HINT);
     }
-    s.answers[key] = a;
+    values[pos] = a;
+}
+
+// build the answer map from values by item position (-1 = absent); inv.index is sorted by id, so the map is built
+// in order (linear time: 300 subjects x 300 items load in a few ms)
+static void set_answers(subject & s, const inventory & inv, std::vector<int> & values) {
+    for (const auto & kv : inv.index) {
+        if (values[kv.second] >= 0) s.answers.emplace_hint(s.answers.end(), kv.first, values[kv.second]);
+    }
+    std::fill(values.begin(), values.end(), -1);
 }
 
 static std::string scalar_string(const json & v) {
@@ -68,33 +89,98 @@ static std::string scalar_string(const json & v) {
     return v.dump();
 }
 
+// fast reader for one flat JSON object ({"key": scalar, ...}: no escapes, no nesting) - the PAPI layout.
+// Returns false for anything else; the caller then uses the full JSON parser (which also reports errors).
+static bool parse_flat_object(const std::string & line, std::vector<std::pair<std::string, json>> & out) {
+    const char * p = line.c_str();
+    const char * end = p + line.size();
+    auto ws = [&]() { while (p < end && (*p == ' ' || *p == '\t' || *p == '\r')) p++; };
+    ws();
+    if (p == end || *p != '{') return false;
+    p++;
+    ws();
+    if (p < end && *p == '}') { p++; ws(); return p == end; }
+    while (true) {
+        ws();
+        if (p == end || *p != '"') return false;
+        const char * k0 = ++p;
+        while (p < end && *p != '"' && *p != '\\') p++;
+        if (p == end || *p != '"') return false;
+        std::string key(k0, p - k0);
+        p++;
+        ws();
+        if (p == end || *p != ':') return false;
+        p++;
+        ws();
+        if (p == end) return false;
+        json v;
+        if (*p == '"') {
+            const char * v0 = ++p;
+            while (p < end && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) p++;
+            if (p == end || *p != '"') return false;
+            v = std::string(v0, p - v0);
+            p++;
+        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            const char * v0 = p;
+            if (*p == '-') p++;
+            const char * d0 = p;
+            while (p < end && *p >= '0' && *p <= '9') p++;
+            if (p == d0 || p - d0 > 15 || (*d0 == '0' && p - d0 > 1)) return false;
+            if (p < end && (*p == '.' || *p == 'e' || *p == 'E')) return false;   // not an integer: full parser
+            long long x = 0;
+            for (const char * d = d0; d < p; d++) x = x * 10 + (*d - '0');
+            v = *v0 == '-' ? -x : x;
+        } else if (line.compare(p - line.c_str(), 4, "null") == 0) {
+            p += 4;
+        } else {
+            return false;
+        }
+        out.emplace_back(std::move(key), std::move(v));
+        ws();
+        if (p == end) return false;
+        if (*p == ',') { p++; continue; }
+        if (*p != '}') return false;
+        p++;
+        ws();
+        return p == end;
+    }
+}
+
 std::vector<subject> load_subjects_file(const inventory & inv, const std::string & path) {
     const std::string text = read_data_file(path);
     const auto lines = split_lines(text);
     const char * id_key = inv.kind == inventory_kind::big5 ? "case" : "index";
     std::vector<subject> out;
     out.reserve(lines.size());
+    std::vector<std::pair<std::string, json>> fields;
+    std::vector<int> values(inv.items.size(), -1);
     for (size_t i = 0; i < lines.size(); i++) {
         const int ln = (int) i + 1;
         if (lines[i].find_first_not_of(" \t") == std::string::npos) continue;
-        json j;
-        try {
-            j = json::parse(lines[i]);
-        } catch (const json::parse_error & e) {
-            fail_at(path, ln, "", std::string("malformed JSON (") + e.what() + ")", "each line must be one JSON object");
+        fields.clear();
+        if (!parse_flat_object(lines[i], fields)) {
+            fields.clear();
+            json j;
+            try {
+                j = json::parse(lines[i]);
+            } catch (const json::parse_error & e) {
+                fail_at(path, ln, "", std::string("malformed JSON (") + e.what() + ")", "each line must be one JSON object");
+            }
+            if (!j.is_object()) fail_at(path, ln, "", "not a JSON object", "each line must be one JSON object");
+            for (auto it = j.begin(); it != j.end(); ++it) fields.emplace_back(it.key(), it.value());
         }
-        if (!j.is_object()) fail_at(path, ln, "", "not a JSON object", "each line must be one JSON object");
         subject s;
-        for (auto it = j.begin(); it != j.end(); ++it) {
-            const std::string & key = it.key();
+        for (const auto & f : fields) {
+            const std::string & key = f.first;
             if (looks_like_item(inv, key)) {
-                put_answer(s, inv, path, ln, key, it.value());
+                check_answer(inv, path, ln, key, f.second, values);
             } else if (key == id_key) {
-                s.id = scalar_string(it.value());
-            } else if (key == "country" && it.value().is_string()) {
-                s.country = it.value().get<std::string>();
+                s.id = scalar_string(f.second);
+            } else if (key == "country" && f.second.is_string()) {
+                s.country = f.second.get<std::string>();
             }
         }
+        set_answers(s, inv, values);
         if (s.id.empty()) s.id = "line" + std::to_string(ln);
         out.push_back(std::move(s));
     }
@@ -122,9 +208,11 @@ subject load_answer_file(const std::string & path, const inventory & inv) {
     size_t slash = path.find_last_of('/');
     s.id = slash == std::string::npos ? path : path.substr(slash + 1);
     if (s.id.size() > 5 && s.id.compare(s.id.size() - 5, 5, ".json") == 0) s.id.resize(s.id.size() - 5);
+    std::vector<int> values(inv.items.size(), -1);
     for (auto it = j.begin(); it != j.end(); ++it) {
-        put_answer(s, inv, path, json_key_line(text, it.key()), it.key(), it.value());
+        check_answer(inv, path, json_key_line(text, it.key()), it.key(), it.value(), values);
     }
+    set_answers(s, inv, values);
     return s;
 }
 

@@ -220,13 +220,14 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             decode_seq(pre, 0, 0, gs, false);   // seq 0 holds the prefix
         }
         const int max_par = std::max(1, params_.n_seq_max - 1);
+        const size_t n_gen = (size_t) std::max(0, opts.n_generate);
         size_t k0 = 0;
         while (k0 < g.size()) {
             // a wave: as many prompts as sequences and KV cells allow
             size_t k1 = k0;
             size_t cells = L;
             while (k1 < g.size() && (int)(k1 - k0) < max_par) {
-                size_t need = prompts[g[k1]].size() - L;
+                size_t need = prompts[g[k1]].size() - L + n_gen;
                 if (k1 > k0 && cells + need > (size_t) params_.n_ctx) break;
                 cells += need;
                 k1++;
@@ -251,7 +252,40 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
                     row_prompt.push_back(p);
                 }
             }
-            decode(rows, [&](size_t ri, const float * lg) { keep_logits(row_prompt[ri], lg); });
+            std::vector<int> next(prompts.size(), -1);   // greedy token after each prompt of the wave
+            auto argmax = [&](size_t p, const float * lg) {
+                next[p] = (int) (std::max_element(lg, lg + n_vocab) - lg);
+            };
+            decode(rows, [&](size_t ri, const float * lg) {
+                keep_logits(row_prompt[ri], lg);
+                if (n_gen) argmax(row_prompt[ri], lg);
+            });
+            // greedy continuation, one token per live sequence per step
+            std::vector<size_t> live;
+            for (size_t k = k0; k < k1; k++) live.push_back(k);
+            for (size_t step = 0; step < n_gen && !live.empty(); step++) {
+                rows.clear();
+                row_prompt.clear();
+                std::vector<size_t> still;
+                for (size_t k : live) {
+                    const size_t p = g[k];
+                    const int tok = next[p];
+                    if (tok < 0 || model_.is_eog(tok)) continue;
+                    res[p].generated.push_back(tok);
+                    if (step + 1 == n_gen) continue;
+                    batch_row r;
+                    r.token  = tok;
+                    r.pos    = (int) (prompts[p].size() + step);
+                    r.seq    = 1 + (int)(k - k0);
+                    r.steer  = steer.empty() ? nullptr : steer[p];
+                    r.logits = true;
+                    rows.push_back(r);
+                    row_prompt.push_back(p);
+                    still.push_back(k);
+                }
+                live.swap(still);
+                if (!rows.empty()) decode(rows, [&](size_t ri, const float * lg) { argmax(row_prompt[ri], lg); });
+            }
             for (size_t k = k0; k < k1; k++) seq_rm(1 + (int)(k - k0));
             k0 = k1;
         }

@@ -42,11 +42,13 @@ struct run_options {
     bool capture_heads = false;         // fill prompt_result::heads
     std::vector<int> logit_ids;         // keep only these logits (empty = full vocabulary)
     bool share_prefix = true;           // decode the common prefix of same-steering prompts once
+    int  n_generate   = 0;              // then greedy-generate up to this many tokens per prompt (stops at end of turn)
 };
 
 struct prompt_result {
     std::vector<float> logits;          // next-token logits after the prompt (all, or logit_ids order)
     std::vector<float> heads;           // [n_layer][n_head*head_dim] at the last prompt token
+    std::vector<int> generated;         // greedy continuation (n_generate > 0), end-of-turn token excluded
 };
 
 class context {
@@ -62,7 +64,8 @@ public:
     head_hook & hook() { return hook_; }
 
     // Evaluate each prompt as its own sequence, batched; returns logits after each prompt and,
-    // if asked, every head's output at its last token. steer[i] (or nullptr) applies to all of prompt i.
+    // if asked, every head's output at its last token, and a greedy continuation. steer[i] (or nullptr)
+    // applies to every token of prompt i and of its continuation.
     std::vector<prompt_result> run(const std::vector<std::vector<int>> & prompts,
                                    const std::vector<const steering *> & steer,
                                    const run_options & opts = {});

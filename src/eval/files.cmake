@@ -4,4 +4,5 @@ set(PALIGN_EVAL_SOURCES
     src/eval/scores.cpp
     src/eval/profile.cpp
     src/eval/report.cpp
+    src/eval/ask.cpp
 )

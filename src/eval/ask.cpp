@@ -1,0 +1,78 @@
+// Ask: batched questionnaire administration over the engine, option and generation modes.
+#include "eval/ask.h"
+
+#include "data/prompts.h"
+#include "engine/context.h"
+#include "engine/model.h"
+#include "util/error.h"
+
+namespace palign {
+
+const char * answer_mode_name(answer_mode m) { return m == answer_mode::option ? "option" : "generate"; }
+
+std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg> & msgs, const chat_options & opts) {
+    std::array<int, 5> ids{};
+    std::vector<int> base;
+    const char letters[] = "ABCDE";
+    for (int k = 0; k < 5; k++) {
+        std::vector<int> t = chat_tokens(m, msgs, std::string(1, letters[k]), opts);
+        if (t.empty()) fail(strfmt("%s: empty prompt for option %c", m.info().path.c_str(), letters[k]));
+        ids[k] = t.back();
+        t.pop_back();
+        if (k == 0) base = t;
+        else if (t != base) {
+            fail(strfmt("%s: the tokenizer merges option letter %c with the text before it", m.info().path.c_str(), letters[k]),
+                 "use --answer-mode generate for this model");
+        }
+    }
+    for (int a = 0; a < 5; a++) for (int b = a + 1; b < 5; b++) {
+        if (ids[a] == ids[b]) fail(strfmt("%s: options %c and %c map to the same token", m.info().path.c_str(), letters[a], letters[b]));
+    }
+    return ids;
+}
+
+std::vector<int> item_prompt_tokens(const model & m, const std::string & system, const std::string & question,
+                                    const chat_options & opts) {
+    // the prompt ending in "A" without its last token is exactly what precedes the answer's first token
+    std::vector<int> t = chat_tokens(m, {{"system", system}, {"user", question}}, "A", opts);
+    t.pop_back();
+    return t;
+}
+
+std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
+                              const std::string & system, const steering * steer, const ask_params & p) {
+    const model & m = ctx.mdl();
+    std::vector<answer> out(items.size());
+    if (items.empty()) return out;
+    std::vector<std::vector<int>> prompts;
+    prompts.reserve(items.size());
+    for (const item * it : items) {
+        const std::string q = item_question(kind, *it);
+        if (p.mode == answer_mode::option) {
+            prompts.push_back(item_prompt_tokens(m, system, q, p.chat));
+        } else {
+            prompts.push_back(chat_tokens(m, {{"system", system}, {"user", q}}, "", p.chat));
+        }
+    }
+    run_options ro;
+    ro.share_prefix = true;
+    std::vector<const steering *> st(items.size(), steer);
+    if (p.mode == answer_mode::option) {
+        const std::array<int, 5> ids = option_token_ids(m, {{"system", system}, {"user", item_question(kind, *items[0])}}, p.chat);
+        ro.logit_ids.assign(ids.begin(), ids.end());
+        auto res = ctx.run(prompts, st, ro);
+        for (size_t i = 0; i < items.size(); i++) {
+            std::array<float, 5> lg;
+            for (int k = 0; k < 5; k++) lg[k] = res[i].logits[k];
+            out[i] = read_answer_options(lg, p.rule);
+        }
+    } else {
+        ro.n_generate = p.n_generate;
+        ro.logit_ids = {0};   // logits are not needed, only the continuation
+        auto res = ctx.run(prompts, st, ro);
+        for (size_t i = 0; i < items.size(); i++) out[i] = read_answer_text(m.detokenize(res[i].generated, false));
+    }
+    return out;
+}
+
+} // namespace palign

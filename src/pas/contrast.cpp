@@ -1,0 +1,104 @@
+// Contrast set: batched capture of the A/E prompts' head outputs, with an on-disk cache.
+#include "pas/contrast.h"
+
+#include "data/prompts.h"
+#include "engine/context.h"
+#include "engine/fingerprint.h"
+#include "util/error.h"
+#include "util/paths.h"
+
+#include <cstdio>
+#include <cstring>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace palign {
+
+static const char k_magic[8] = {'P', 'A', 'L', 'C', 'O', 'N', '1', '\0'};
+
+std::string contrast_cache_key(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
+                               const contrast_params & p) {
+    std::string desc = std::string(inventory_kind_name(kind)) + "|" + p.system + "|" + p.chat.date + "|" +
+                       (p.chat.enable_thinking ? "think" : "nothink");
+    for (const item * it : items) desc += "|" + it->id;
+    return model_file_id(ctx.mdl().info()) + "-" + hex64(fnv1a64(desc.data(), desc.size()));
+}
+
+static bool cache_load(const std::string & path, contrast_set & cs, size_t n_items) {
+    FILE * f = fopen(path.c_str(), "rb");
+    if (!f) return false;
+    char magic[8];
+    int32_t dims[4];
+    bool ok = fread(magic, 1, 8, f) == 8 && memcmp(magic, k_magic, 8) == 0 && fread(dims, sizeof(int32_t), 4, f) == 4 &&
+              (size_t) dims[0] == n_items && dims[1] == cs.n_layer && dims[2] == cs.n_head && dims[3] == cs.head_dim;
+    if (ok) {
+        cs.pos.resize(n_items * cs.stride());
+        cs.neg.resize(n_items * cs.stride());
+        ok = fread(cs.pos.data(), sizeof(float), cs.pos.size(), f) == cs.pos.size() &&
+             fread(cs.neg.data(), sizeof(float), cs.neg.size(), f) == cs.neg.size();
+    }
+    fclose(f);
+    return ok;
+}
+
+static void cache_save(const std::string & path, const contrast_set & cs) {
+    const std::string tmp = path + ".tmp." + std::to_string(getpid());
+    FILE * f = fopen(tmp.c_str(), "wb");
+    if (!f) return;   // a cache that cannot be written is not an error
+    int32_t dims[4] = {(int32_t) cs.item_ids.size(), cs.n_layer, cs.n_head, cs.head_dim};
+    bool ok = fwrite(k_magic, 1, 8, f) == 8 && fwrite(dims, sizeof(int32_t), 4, f) == 4 &&
+              fwrite(cs.pos.data(), sizeof(float), cs.pos.size(), f) == cs.pos.size() &&
+              fwrite(cs.neg.data(), sizeof(float), cs.neg.size(), f) == cs.neg.size();
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) remove(tmp.c_str());
+}
+
+contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
+                              const contrast_params & p, bool * from_cache) {
+    const model & m = ctx.mdl();
+    const model_info & info = m.info();
+    contrast_set cs;
+    cs.n_layer = info.n_layer;
+    cs.n_head = info.n_head;
+    cs.head_dim = info.head_dim;
+    for (const item * it : items) cs.item_ids.push_back(it->id);
+    if (from_cache) *from_cache = false;
+
+    std::string cache_path;
+    if (!p.cache_dir.empty()) {
+        mkdir(p.cache_dir.c_str(), 0755);
+        cache_path = p.cache_dir + "/contrast-" + contrast_cache_key(ctx, kind, items, p) + ".bin";
+        if (cache_load(cache_path, cs, items.size())) {
+            if (from_cache) *from_cache = true;
+            return cs;
+        }
+    }
+
+    // 2 prompts per item, all in one prefix-shared batch run
+    std::vector<std::vector<int>> prompts;
+    for (const item * it : items) {
+        const std::vector<chat_msg> msgs = {{"system", p.system}, {"user", item_question(kind, *it)}};
+        std::vector<int> a = chat_tokens(m, msgs, "A", p.chat);
+        std::vector<int> e = chat_tokens(m, msgs, "E", p.chat);
+        if (a.size() != e.size() || a.back() == e.back()) {
+            fail(strfmt("%s: item %s: the A and E prompts do not differ in their last token", info.path.c_str(), it->id.c_str()),
+                 "the chat template or tokenizer merges the answer letter with what precedes it");
+        }
+        prompts.push_back(std::move(a));
+        prompts.push_back(std::move(e));
+    }
+    run_options ro;
+    ro.capture_heads = true;
+    ro.logit_ids = {0};
+    auto res = ctx.run(prompts, {}, ro);
+    cs.pos.resize(items.size() * cs.stride());
+    cs.neg.resize(items.size() * cs.stride());
+    for (size_t i = 0; i < items.size(); i++) {
+        memcpy(cs.pos.data() + i * cs.stride(), res[2 * i].heads.data(), cs.stride() * sizeof(float));
+        memcpy(cs.neg.data() + i * cs.stride(), res[2 * i + 1].heads.data(), cs.stride() * sizeof(float));
+    }
+    if (!cache_path.empty()) cache_save(cache_path, cs);
+    return cs;
+}
+
+} // namespace palign
