@@ -11,7 +11,7 @@ void register_info(CLI::App & app) {
     auto * cmd = app.add_subcommand("info", "print a GGUF model's attention geometry and a rendered chat prompt");
     static model_params mp;
     cmd->add_option("-m,--model", mp.path, "model GGUF")->required();
-    cmd->add_option("-ngl,--gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
+    cmd->add_option("--ngl,--gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
     cmd->callback([] {
         model m(mp);
         const model_info & i = m.info();

@@ -19,6 +19,7 @@ int main(int argc, char ** argv) {
                               : verbose == 1 ? palign::log_level::info : palign::log_level::warn);
     });
     palign::register_info(app);
+    palign::register_test(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {

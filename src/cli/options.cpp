@@ -1,0 +1,45 @@
+// CLI options shared by the commands that load a model.
+#include "cli/options.h"
+
+#include "util/error.h"
+
+namespace palign {
+
+void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
+    auto * m = cmd->add_option("-m,--model", o.model.path, "model GGUF file");
+    if (model_required) m->required();
+    cmd->add_option("--ngl,--gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
+    cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
+    cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode");
+    cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk");
+    cmd->add_option("--np,--parallel", o.ctx.n_seq_max, "parallel sequences (items evaluated at once)");
+    cmd->add_option("-t,--threads", o.ctx.n_threads, "CPU threads (0 = all cores)");
+    cmd->add_flag("--fa,--flash-attn", o.ctx.flash_attn, "use flash attention");
+    cmd->add_option("--cache-type-k", o.ctx.type_k, "K cache type");
+    cmd->add_option("--cache-type-v", o.ctx.type_v, "V cache type (must stay unquantized: heads are read and steered)");
+    cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");
+}
+
+void add_ask_options(CLI::App * cmd, ask_opts & o) {
+    cmd->add_option("--answer-mode", o.mode, "option: next-token probabilities of A..E (one forward pass); "
+                    "generate: the paper's greedy text (--n-generate tokens), parsed");
+    cmd->add_option("--answer-rule", o.rule, "option mode: argmax (most probable option) or median "
+                    "(weighted median: least expected absolute error)");
+    cmd->add_option("--n-generate", o.n_generate, "generation mode: greedy tokens per item");
+    cmd->add_option("--date", o.date, "date shown by chat templates that print today's date (YYYY-MM-DD)");
+}
+
+ask_params ask_opts::params() const {
+    ask_params p;
+    if (mode == "option") p.mode = answer_mode::option;
+    else if (mode == "generate") p.mode = answer_mode::generate;
+    else fail(strfmt("--answer-mode: unknown mode '%s'", mode.c_str()), "use option or generate");
+    if (rule == "argmax") p.rule = answer_rule::option_argmax;
+    else if (rule == "median") p.rule = answer_rule::option_median;
+    else fail(strfmt("--answer-rule: unknown rule '%s'", rule.c_str()), "use argmax or median");
+    p.n_generate = n_generate;
+    p.chat.date = date;
+    return p;
+}
+
+} // namespace palign

@@ -1,0 +1,31 @@
+// CLI options shared by the commands that load a model: model, context and data-dir flags.
+#pragma once
+
+#include "engine/context.h"
+#include "engine/model.h"
+#include "eval/ask.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace palign {
+
+struct model_opts {
+    model_params   model;
+    context_params ctx;
+    std::string    data_dir;   // "" = default
+};
+
+struct ask_opts {
+    std::string mode = "option";     // option | generate
+    std::string rule = "argmax";     // argmax | median (option mode)
+    int n_generate   = 15;
+    std::string date = "2024-07-26";
+    ask_params params() const;       // throws on an unknown mode or rule
+};
+
+void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
+void add_ask_options(CLI::App * cmd, ask_opts & o);
+
+} // namespace palign
