@@ -8,5 +8,6 @@ namespace palign {
 void register_info(CLI::App & app);
 void register_demo(CLI::App & app);
 void register_test(CLI::App & app);
+void register_eval(CLI::App & app);
 
 } // namespace palign

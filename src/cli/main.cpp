@@ -20,6 +20,7 @@ int main(int argc, char ** argv) {
     });
     palign::register_info(app);
     palign::register_test(app);
+    palign::register_eval(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {

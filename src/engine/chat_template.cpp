@@ -6,6 +6,7 @@
 
 #include "chat.h"
 
+#include <cctype>
 #include <ctime>
 
 namespace palign {
@@ -73,6 +74,49 @@ std::string chat_render(const model & m, const std::vector<chat_msg> & msgs,
 std::vector<int> chat_tokens(const model & m, const std::vector<chat_msg> & msgs,
                              const std::string & assistant_prefix, const chat_options & opts) {
     return m.tokenize(chat_render(m, msgs, assistant_prefix, opts), /*add_special=*/true, /*parse_special=*/true);
+}
+
+} // namespace palign
+
+namespace palign {
+
+static const std::string k_user_placeholder = "PALIGNUSERxq7";
+
+prompt_builder::prompt_builder(const model & m, std::string system, chat_options opts)
+    : m_(m), system_(std::move(system)), opts_(std::move(opts)) {}
+
+std::vector<int> prompt_builder::tokens(const std::string & user, const std::string & assistant_prefix) {
+    const std::vector<chat_msg> msgs = {{"system", system_}, {"user", user}};
+    parts & pt = parts_[assistant_prefix];
+    if (!pt.checked) {
+        pt.checked = true;
+        const std::string full = chat_render(m_, {{"system", system_}, {"user", k_user_placeholder}}, assistant_prefix, opts_);
+        const size_t pos = full.find(k_user_placeholder);
+        if (pos != std::string::npos && full.find(k_user_placeholder, pos + 1) == std::string::npos) {
+            const std::string head = full.substr(0, pos);
+            std::vector<int> ht = m_.tokenize(head, true, true);
+            if (!head_ready_) {
+                head_ready_ = true;
+                head_tokens_ = ht;
+                head_ok_ = true;
+            }
+            if (head_ok_ && ht == head_tokens_) {
+                pt.tail = full.substr(pos + k_user_placeholder.size());
+                // the fast path must reproduce the full path exactly on this prompt
+                std::vector<int> fast = head_tokens_;
+                std::vector<int> rest = m_.tokenize(user + pt.tail, false, true);
+                fast.insert(fast.end(), rest.begin(), rest.end());
+                pt.ok = fast == chat_tokens(m_, msgs, assistant_prefix, opts_);
+            }
+        }
+    }
+    // text starting with white space could merge with the template's own white space: take the full path
+    fast_ = pt.ok && !user.empty() && !isspace((unsigned char) user[0]);
+    if (!fast_) return chat_tokens(m_, msgs, assistant_prefix, opts_);
+    std::vector<int> out = head_tokens_;
+    std::vector<int> rest = m_.tokenize(user + pt.tail, false, true);
+    out.insert(out.end(), rest.begin(), rest.end());
+    return out;
 }
 
 } // namespace palign

@@ -1,6 +1,7 @@
 // Chat prompts: renders system/user/assistant turns with the model's own Jinja chat template.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
@@ -28,5 +29,37 @@ std::string chat_render(const model & m, const std::vector<chat_msg> & msgs,
 // chat_render + tokenize the way llama.cpp's tools do (BOS as the vocab asks, special tokens parsed)
 std::vector<int> chat_tokens(const model & m, const std::vector<chat_msg> & msgs,
                              const std::string & assistant_prefix = "", const chat_options & opts = {});
+
+} // namespace palign
+
+namespace palign {
+
+// Many prompts that differ only in the user message (questionnaire items under one system prompt):
+// renders the template once around a placeholder and tokenizes the shared head once. The fast path is
+// checked against a full render + tokenization on the first prompt of each assistant prefix and used only
+// if it gives the very same tokens (templates that change the content, or tokenizers that merge across the
+// boundary, fall back to the full path).
+class prompt_builder {
+public:
+    prompt_builder(const model & m, std::string system, chat_options opts = {});
+
+    // tokens of chat(system, user) followed by assistant_prefix (as chat_tokens)
+    std::vector<int> tokens(const std::string & user, const std::string & assistant_prefix);
+
+    bool fast() const { return fast_; }   // last call used the fast path
+
+private:
+    struct parts {
+        bool checked = false, ok = false;
+        std::string tail;                 // text after the user content (includes the assistant prefix)
+    };
+    const model & m_;
+    std::string system_;
+    chat_options opts_;
+    bool head_ready_ = false, head_ok_ = false;
+    std::vector<int> head_tokens_;        // tokens of the text before the user content
+    std::map<std::string, parts> parts_;  // per assistant prefix
+    bool fast_ = false;
+};
 
 } // namespace palign

@@ -224,12 +224,17 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
         size_t k0 = 0;
         while (k0 < g.size()) {
             // a wave: as many prompts as sequences and KV cells allow
+            // Every token attends over all used cells of the unified cache (other sequences' cells are only
+            // masked), so a wave's own cells are capped near the prefix length: the attention work per prompt
+            // then stays within about twice its minimum while the batch stays large.
+            const size_t wave_budget = std::max(L, (size_t) params_.n_batch);
             size_t k1 = k0;
-            size_t cells = L;
+            size_t cells = L, own = 0;
             while (k1 < g.size() && (int)(k1 - k0) < max_par) {
                 size_t need = prompts[g[k1]].size() - L + n_gen;
-                if (k1 > k0 && cells + need > (size_t) params_.n_ctx) break;
+                if (k1 > k0 && (cells + need > (size_t) params_.n_ctx || own + need > wave_budget)) break;
                 cells += need;
+                own += need;
                 k1++;
             }
             std::vector<batch_row> rows;

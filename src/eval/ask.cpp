@@ -46,12 +46,14 @@ std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vec
     if (items.empty()) return out;
     std::vector<std::vector<int>> prompts;
     prompts.reserve(items.size());
+    prompt_builder pb(m, system, p.chat);
     for (const item * it : items) {
         const std::string q = item_question(kind, *it);
         if (p.mode == answer_mode::option) {
-            prompts.push_back(item_prompt_tokens(m, system, q, p.chat));
+            prompts.push_back(pb.tokens(q, "A"));   // without its last token: what precedes the answer's first token
+            prompts.back().pop_back();
         } else {
-            prompts.push_back(chat_tokens(m, {{"system", system}, {"user", q}}, "", p.chat));
+            prompts.push_back(pb.tokens(q, ""));
         }
     }
     run_options ro;

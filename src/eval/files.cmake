@@ -5,4 +5,7 @@ set(PALIGN_EVAL_SOURCES
     src/eval/profile.cpp
     src/eval/report.cpp
     src/eval/ask.cpp
+    src/eval/protocol.cpp
+    src/eval/run_store.cpp
+    src/eval/runner.cpp
 )

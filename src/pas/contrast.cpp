@@ -76,10 +76,11 @@ contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vec
 
     // 2 prompts per item, all in one prefix-shared batch run
     std::vector<std::vector<int>> prompts;
+    prompt_builder pb(m, p.system, p.chat);
     for (const item * it : items) {
-        const std::vector<chat_msg> msgs = {{"system", p.system}, {"user", item_question(kind, *it)}};
-        std::vector<int> a = chat_tokens(m, msgs, "A", p.chat);
-        std::vector<int> e = chat_tokens(m, msgs, "E", p.chat);
+        const std::string q = item_question(kind, *it);
+        std::vector<int> a = pb.tokens(q, "A");
+        std::vector<int> e = pb.tokens(q, "E");
         if (a.size() != e.size() || a.back() == e.back()) {
             fail(strfmt("%s: item %s: the A and E prompts do not differ in their last token", info.path.c_str(), it->id.c_str()),
                  "the chat template or tokenizer merges the answer letter with what precedes it");

@@ -1,0 +1,116 @@
+// palign eval: the paper's experiment — align on each subject's 120 (or 18) answers, evaluate on the rest.
+#include "cli/commands.h"
+#include "cli/options.h"
+#include "eval/runner.h"
+#include "util/error.h"
+#include "util/paths.h"
+
+#include <cmath>
+
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace palign {
+
+static std::vector<std::string> split_commas(const std::string & s) {
+    std::vector<std::string> out;
+    std::stringstream ss(s);
+    std::string part;
+    while (std::getline(ss, part, ',')) if (!part.empty()) out.push_back(part);
+    return out;
+}
+
+static void parse_range(const std::string & r, int & first, int & last) {
+    const size_t c = r.find(':');
+    char * end = nullptr;
+    if (c == std::string::npos) {
+        first = (int) strtol(r.c_str(), &end, 10);
+        if (r.empty() || *end) fail(strfmt("--subjects '%s': not a number or range", r.c_str()), "use e.g. 0:300 or 5");
+        last = first + 1;
+        return;
+    }
+    first = (int) strtol(r.substr(0, c).c_str(), &end, 10);
+    if (c == 0 || *end) fail(strfmt("--subjects '%s': bad start", r.c_str()), "use e.g. 0:300");
+    last = (int) strtol(r.substr(c + 1).c_str(), &end, 10);
+    if (c + 1 == r.size() || *end) fail(strfmt("--subjects '%s': bad end", r.c_str()), "use e.g. 0:300");
+}
+
+void register_eval(CLI::App & app) {
+    auto * cmd = app.add_subcommand("eval", "align on each subject's align items, evaluate on the rest (the paper's experiment)");
+    static model_opts mo;
+    static ask_opts ao;
+    static std::string methods = "pas", inventory_name = "big5", subjects = "0:300", out, alpha_grid = "0,1,2,4,6,8",
+                       select = "cv", rank = "val", direction = "mass-mean", pas_system = "few-shot";
+    static std::string cache = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/contrast";
+    static int k = 24, folds = 5;
+    static uint64_t seed = 42;
+    static bool quiet = false;
+    add_model_options(cmd, mo);
+    cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all)");
+    cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO: align 120, evaluate 180) or sd3 (align 18, evaluate 9)");
+    cmd->add_option("--subjects", subjects, "test subjects as a range FIRST:END (file order, END excluded) or one index");
+    cmd->add_option("-o,--out", out, "output directory (rerun the same command to resume)")->required();
+    cmd->add_option("--alpha-grid", alpha_grid, "PAS: comma list of alphas to search");
+    cmd->add_option("--alpha-select", select, "PAS: cv (k-fold on the align items, honest) or eval (the paper's: best alpha on the evaluation items, ORACLE)");
+    cmd->add_option("--cv-folds", folds, "PAS: folds for --alpha-select cv");
+    cmd->add_option("--k", k, "PAS: heads kept");
+    cmd->add_option("--rank", rank, "PAS: head ranking: val (validation accuracy) or mean (mean of validation and train, the reference code's)");
+    cmd->add_option("--direction", direction, "PAS: mass-mean (reference code) or probe (probe weights, the paper's text)");
+    cmd->add_option("--pas-system", pas_system, "PAS system prompt: few-shot (reference) or default (steering alone)");
+    cmd->add_option("--seed", seed, "seed of the 60/40 probe split and the cv folds");
+    cmd->add_option("--contrast-cache", cache, "directory caching the contrast activations per model (\"\" = off)");
+    cmd->add_flag("-q,--quiet", quiet, "no progress line");
+    add_ask_options(cmd, ao);
+    cmd->callback([] {
+        runner_params rp;
+        rp.out_dir = out;
+        rp.methods.clear();
+        for (const auto & name : split_commas(methods)) rp.methods.push_back(eval_method_from_name(name));
+        if (rp.methods.empty()) fail("--method: no method given", "use e.g. --method none,few-shot,pas");
+        if (inventory_name == "big5") rp.kind = inventory_kind::big5;
+        else if (inventory_name == "sd3") rp.kind = inventory_kind::sd3;
+        else fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");
+        parse_range(subjects, rp.first, rp.last);
+        rp.data_dir = mo.data_dir;
+        rp.contrast_cache = cache;
+        rp.progress = !quiet;
+        eval_params & e = rp.eval;
+        e.ask = ao.params();
+        e.alpha_grid.clear();
+        for (const auto & a : split_commas(alpha_grid)) {
+            char * end = nullptr;
+            double v = strtod(a.c_str(), &end);
+            if (*end || !std::isfinite(v)) fail(strfmt("--alpha-grid: '%s' is not a number", a.c_str()));
+            e.alpha_grid.push_back(v);
+        }
+        if (e.alpha_grid.empty()) fail("--alpha-grid: empty");
+        if (select == "cv") e.select = alpha_select::cv;
+        else if (select == "eval") e.select = alpha_select::eval;
+        else fail(strfmt("--alpha-select: unknown '%s'", select.c_str()), "use cv or eval");
+        e.cv_folds = folds;
+        e.pas.k = k;
+        if (rank == "val") e.pas.rank = pas_rank::val_acc;
+        else if (rank == "mean") e.pas.rank = pas_rank::mean_acc;
+        else fail(strfmt("--rank: unknown '%s'", rank.c_str()), "use val or mean");
+        if (direction == "mass-mean") e.pas.dir = pas_dir::mass_mean;
+        else if (direction == "probe") e.pas.dir = pas_dir::probe;
+        else fail(strfmt("--direction: unknown '%s'", direction.c_str()), "use mass-mean or probe");
+        if (pas_system == "few-shot") e.pas_few_shot = true;
+        else if (pas_system == "default") e.pas_few_shot = false;
+        else fail(strfmt("--pas-system: unknown '%s'", pas_system.c_str()), "use few-shot or default");
+        e.pas.seed = seed;
+        e.seed = seed;
+
+        model m(mo.model);
+        context ctx(m, mo.ctx);
+        std::vector<method_summary> ms = run_eval(ctx, rp);
+        const inventory inv = load_inventory(rp.kind, data_dir(mo.data_dir));
+        printf("%s, %s subjects %d:%d, %s mode\n", m.info().path.c_str(), inventory_name.c_str(), rp.first, rp.last,
+               answer_mode_name(e.ask.mode));
+        fputs(summary_table(inv, ms, e).c_str(), stdout);
+        printf("reports: %s/<method>.json, .csv, .items.csv\n", out.c_str());
+    });
+}
+
+} // namespace palign

@@ -1,0 +1,141 @@
+// Protocol: one subject, one method: system prompt, steering, alpha selection, scores.
+#include "eval/protocol.h"
+
+#include "data/prompts.h"
+#include "engine/context.h"
+#include "engine/fingerprint.h"
+#include "pas/pas.h"
+#include "util/error.h"
+#include "util/rng.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace palign {
+
+const char * eval_method_name(eval_method m) {
+    switch (m) {
+        case eval_method::none: return "none";
+        case eval_method::few_shot: return "few-shot";
+        case eval_method::personality_prompt: return "personality-prompt";
+        case eval_method::pas: return "pas";
+    }
+    return "?";
+}
+
+eval_method eval_method_from_name(const std::string & name) {
+    for (eval_method m : {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas}) {
+        if (name == eval_method_name(m)) return m;
+    }
+    fail(strfmt("unknown method '%s'", name.c_str()), "use none, few-shot, personality-prompt or pas");
+}
+
+const char * alpha_select_name(alpha_select a) { return a == alpha_select::eval ? "eval (oracle)" : "cv"; }
+
+// composite error of answers to items against the subject
+static double composite_of(const inventory & inv, const subject & s, const std::vector<const item *> & items,
+                           const std::vector<answer> & answers) {
+    return score_subject(inv, s, items, answers).composite;
+}
+
+static std::string pas_system(const subject & s, const std::vector<const item *> & align_items,
+                              const eval_params & p) {
+    return p.pas_few_shot ? system_prompt_few_shot(align_items, s) : std::string(PROMPT_SYSTEM_DEFAULT);
+}
+
+// the alpha with the lowest composite; NaN composites lose; ties -> smaller alpha (grid order is sorted)
+static double best_alpha(const std::vector<alpha_point> & curve) {
+    double best = NAN, best_c = INFINITY;
+    for (const auto & pt : curve) {
+        if (std::isnan(pt.composite)) continue;
+        if (pt.composite < best_c || (pt.composite == best_c && pt.alpha < best)) {
+            best_c = pt.composite;
+            best = pt.alpha;
+        }
+    }
+    if (std::isnan(best) && !curve.empty()) best = curve.front().alpha;
+    return best;
+}
+
+static subject_result eval_pas(const eval_env & env, const subject & s, const eval_params & p) {
+    const inventory & inv = *env.inv;
+    const model_info & info = env.ctx->mdl().info();
+    if (!env.contrast) fail("pas: no contrast set");
+    subject_result r;
+    r.method = eval_method::pas;
+    r.select = p.select;
+    std::vector<double> grid = p.alpha_grid;
+    std::sort(grid.begin(), grid.end());
+
+    std::vector<int> all_idx(env.align.size());
+    for (size_t i = 0; i < all_idx.size(); i++) all_idx[i] = (int) i;
+    r.fit = pas_fit_items(*env.contrast, s, all_idx, p.pas);
+    const std::string system = pas_system(s, env.align, p);
+
+    if (p.select == alpha_select::eval) {
+        // the paper's protocol: try every alpha on the evaluation items, keep the best (oracle)
+        std::vector<std::vector<answer>> per_alpha;
+        for (double a : grid) {
+            steering st = pas_make_steering(r.fit, a, info);
+            per_alpha.push_back(ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask));
+            r.curve.push_back({a, composite_of(inv, s, env.eval, per_alpha.back())});
+        }
+        r.alpha = best_alpha(r.curve);
+        const size_t k = std::find(grid.begin(), grid.end(), r.alpha) - grid.begin();
+        r.scores = score_subject(inv, s, env.eval, per_alpha[k]);
+        return r;
+    }
+
+    // cv: k folds over the align items (deterministic shuffle by seed and subject)
+    const int n = (int) env.align.size();
+    const int k = std::max(2, std::min(p.cv_folds, n));
+    std::vector<int> order = all_idx;
+    rng g(p.seed ^ fnv1a64(s.id.data(), s.id.size()));
+    for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
+    std::vector<answer> held(n * grid.size());   // [alpha][align item]
+    for (int f = 0; f < k; f++) {
+        std::vector<int> train, test;
+        for (int i = 0; i < n; i++) (i % k == f ? test : train).push_back(order[i]);
+        std::sort(train.begin(), train.end());
+        std::sort(test.begin(), test.end());
+        std::vector<const item *> train_items, test_items;
+        for (int i : train) train_items.push_back(env.align[i]);
+        for (int i : test) test_items.push_back(env.align[i]);
+        pas_fit fit = pas_fit_items(*env.contrast, s, train, p.pas);
+        const std::string sys = pas_system(s, train_items, p);   // no held-out answers in the prompt
+        for (size_t ai = 0; ai < grid.size(); ai++) {
+            steering st = pas_make_steering(fit, grid[ai], info);
+            std::vector<answer> ans = ask_items(*env.ctx, inv.kind, test_items, sys, &st, p.ask);
+            for (size_t t = 0; t < test.size(); t++) held[ai * n + test[t]] = ans[t];
+        }
+    }
+    for (size_t ai = 0; ai < grid.size(); ai++) {
+        std::vector<answer> ans(held.begin() + ai * n, held.begin() + (ai + 1) * n);
+        r.curve.push_back({grid[ai], composite_of(inv, s, env.align, ans)});
+    }
+    r.alpha = best_alpha(r.curve);
+    steering st = pas_make_steering(r.fit, r.alpha, info);
+    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask));
+    return r;
+}
+
+subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p) {
+    const inventory & inv = *env.inv;
+    if (m == eval_method::pas) return eval_pas(env, s, p);
+    std::string system;
+    switch (m) {
+        case eval_method::none: system = PROMPT_SYSTEM_DEFAULT; break;
+        case eval_method::few_shot: system = system_prompt_few_shot(env.align, s); break;
+        case eval_method::personality_prompt:
+            if (!env.descriptions) fail("personality-prompt: no personality descriptions loaded");
+            system = system_prompt_personality(*env.descriptions, s);
+            break;
+        default: break;
+    }
+    subject_result r;
+    r.method = m;
+    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, nullptr, p.ask));
+    return r;
+}
+
+} // namespace palign

@@ -1,0 +1,76 @@
+// Protocol: the paper's experiment for one subject and one method — align on the subject's align-item
+// answers, answer the evaluation items, score them against the subject's real answers.
+//
+// Methods:
+//   none                the default system prompt, no steering
+//   few-shot            the subject's align answers in the system prompt
+//   personality-prompt  the subject's LLM-written description as the system prompt (Big Five only)
+//   pas                 PAS steering; system prompt few-shot (as the reference code) or default (--pas-system)
+// PAS alpha selection:
+//   eval  the paper's protocol: the alpha with the lowest composite error ON THE EVALUATION ITEMS themselves
+//         (ORACLE selection: it looks at the answers it is scored on; labelled so in every output)
+//   cv    honest: k-fold over the align items — heads and directions fitted on the other folds (and the
+//         few-shot prompt built from them only), alpha chosen by the composite error on the held-out align
+//         items; then one fit on all align items and one evaluation at that alpha
+// Ties between alphas go to the smaller alpha.
+#pragma once
+
+#include "data/inventory.h"
+#include "data/subjects.h"
+#include "eval/ask.h"
+#include "eval/scores.h"
+#include "pas/contrast.h"
+#include "pas/direction.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace palign {
+
+class context;
+
+enum class eval_method { none, few_shot, personality_prompt, pas };
+const char * eval_method_name(eval_method m);      // "none", "few-shot", "personality-prompt", "pas"
+eval_method eval_method_from_name(const std::string & name);   // throws with the list of names
+
+enum class alpha_select { eval, cv };
+const char * alpha_select_name(alpha_select a);    // "eval (oracle)", "cv"
+
+struct eval_params {
+    ask_params ask;
+    pas_params pas;
+    std::vector<double> alpha_grid = {0, 1, 2, 4, 6, 8};
+    alpha_select select   = alpha_select::cv;
+    int  cv_folds         = 5;
+    bool pas_few_shot     = true;     // PAS system prompt: few-shot (reference) or default
+    uint64_t seed         = 42;       // cv folds (PAS's own 60/40 split uses pas.seed)
+};
+
+// everything a method needs besides the subject
+struct eval_env {
+    context * ctx = nullptr;
+    const inventory * inv = nullptr;
+    std::vector<const item *> align, eval;          // the split
+    const contrast_set * contrast = nullptr;        // PAS: contrast set over `align` (same order)
+    const std::map<std::string, std::string> * descriptions = nullptr;   // personality-prompt
+};
+
+struct alpha_point {
+    double alpha = 0;
+    double composite = 0;   // on the selection items (eval items for eval, held-out align items for cv)
+};
+
+struct subject_result {
+    eval_method method = eval_method::none;
+    subject_scores scores;                 // on the evaluation items
+    // PAS only
+    double alpha = NAN;
+    alpha_select select = alpha_select::cv;
+    std::vector<alpha_point> curve;        // composite per alpha on the selection items
+    pas_fit fit;                           // the final fit (all align items)
+};
+
+subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p);
+
+} // namespace palign

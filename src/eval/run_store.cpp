@@ -1,0 +1,212 @@
+// Run store: config check, JSON-lines checkpoints, resume.
+#include "eval/run_store.h"
+
+#include "util/error.h"
+#include "util/paths.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace palign {
+
+using json = nlohmann::json;
+
+static void mkdirs(const std::string & dir) {
+    std::string cur;
+    std::stringstream ss(dir);
+    std::string part;
+    if (!dir.empty() && dir[0] == '/') cur = "/";
+    while (std::getline(ss, part, '/')) {
+        if (part.empty()) continue;
+        cur += part + "/";
+        if (mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) fail(strfmt("%s: cannot create directory (%s)", cur.c_str(), strerror(errno)));
+    }
+}
+
+run_store::run_store(const std::string & dir, const json & config) : dir_(dir) {
+    mkdirs(dir);
+    const std::string cfg = dir + "/config.json";
+    if (file_exists(cfg)) {
+        json old;
+        try {
+            old = json::parse(read_file(cfg));
+        } catch (const std::exception & e) {
+            fail(strfmt("%s: malformed JSON (%s)", cfg.c_str(), e.what()), "remove the directory or use another --out");
+        }
+        for (auto it = config.begin(); it != config.end(); ++it) {
+            if (!old.contains(it.key()) || old[it.key()] != it.value()) {
+                fail(strfmt("%s: field '%s' is %s here but %s in this run", cfg.c_str(), it.key().c_str(),
+                            old.contains(it.key()) ? old[it.key()].dump().c_str() : "absent", it.value().dump().c_str()),
+                     "resume with the same settings, or use another --out directory");
+            }
+        }
+        return;
+    }
+    const std::string tmp = cfg + ".tmp." + std::to_string(getpid());
+    { std::ofstream f(tmp); f << config.dump(1) << "\n"; if (!f) fail(strfmt("%s: cannot write", tmp.c_str())); }
+    if (rename(tmp.c_str(), cfg.c_str()) != 0) fail(strfmt("%s: cannot write", cfg.c_str()));
+}
+
+std::string run_store::path(eval_method m) const { return dir_ + "/" + eval_method_name(m) + ".jsonl"; }
+
+json result_to_json(const inventory & inv, const subject & s, const stored_result & r) {
+    (void) inv;
+    json j;
+    j["subject"] = s.id;
+    j["method"] = eval_method_name(r.result.method);
+    if (!r.error.empty()) {
+        j["error"] = r.error;
+        return j;
+    }
+    j["composite"] = std::isnan(r.result.scores.composite) ? json(nullptr) : json(r.result.scores.composite);
+    json items = json::array();
+    for (const item_record & ir : r.result.scores.items) {
+        json it = {{"id", ir.id}, {"m", ir.model.value}, {"s", ir.subject}, {"rule", answer_rule_name(ir.model.rule)}};
+        if (ir.model.has_probs) it["p"] = ir.model.probs;
+        items.push_back(it);
+    }
+    j["items"] = items;
+    if (r.result.method == eval_method::pas) {
+        const subject_result & sr = r.result;
+        j["alpha"] = sr.alpha;
+        j["alpha_select"] = alpha_select_name(sr.select);
+        json curve = json::array();
+        for (const auto & pt : sr.curve) curve.push_back({pt.alpha, std::isnan(pt.composite) ? json(nullptr) : json(pt.composite)});
+        j["alpha_curve"] = curve;
+        json heads = json::array();
+        for (const pas_head & h : sr.fit.heads) {
+            heads.push_back({{"layer", h.layer}, {"head", h.head}, {"train_acc", h.train_acc}, {"val_acc", h.val_acc},
+                             {"sigma", h.sigma}, {"dir", h.dir}});
+        }
+        j["steering"] = {{"k", sr.fit.params.k}, {"rank", pas_rank_name(sr.fit.params.rank)},
+                         {"direction", pas_dir_name(sr.fit.params.dir)}, {"n_pairs", sr.fit.n_pairs}, {"heads", heads}};
+    }
+    return j;
+}
+
+static answer_rule rule_from_name(const std::string & n) {
+    for (answer_rule r : {answer_rule::none, answer_rule::paper_text, answer_rule::option_argmax, answer_rule::option_median, answer_rule::given}) {
+        if (n == answer_rule_name(r)) return r;
+    }
+    return answer_rule::none;
+}
+
+stored_result result_from_json(const inventory & inv, const json & j, const std::string & where) {
+    stored_result r;
+    try {
+        r.result.method = eval_method_from_name(j.at("method").get<std::string>());
+        r.result.scores.subject = j.at("subject").get<std::string>();
+        if (j.contains("error")) {
+            r.error = j["error"].get<std::string>();
+            return r;
+        }
+        for (const json & it : j.at("items")) {
+            const item & itm = inv.at(it.at("id").get<std::string>());
+            item_record ir;
+            ir.id = itm.id;
+            ir.trait = itm.trait;
+            ir.reverse = itm.reverse;
+            ir.subject = it.at("s").get<int>();
+            const answer_rule rule = rule_from_name(it.at("rule").get<std::string>());
+            if (it.contains("p")) {
+                std::array<double, 5> probs = it["p"].get<std::array<double, 5>>();
+                ir.model = answer_from_probs(probs, rule);
+                ir.model.value = it.at("m").get<int>();   // as it was read then
+            } else {
+                ir.model = answer_from_value(it.at("m").get<int>());
+                ir.model.rule = rule;
+            }
+            r.result.scores.items.push_back(ir);
+        }
+        compute_subject_stats(inv, r.result.scores);
+        if (r.result.method == eval_method::pas) {
+            r.result.alpha = j.at("alpha").get<double>();
+            r.result.select = j.at("alpha_select").get<std::string>() == "cv" ? alpha_select::cv : alpha_select::eval;
+            for (const json & pt : j.at("alpha_curve")) r.result.curve.push_back({pt[0].get<double>(), pt[1].is_null() ? NAN : pt[1].get<double>()});
+            const json & st = j.at("steering");
+            r.result.fit.params.k = st.at("k").get<int>();
+            r.result.fit.n_pairs = st.at("n_pairs").get<int>();
+            for (const json & h : st.at("heads")) {
+                pas_head ph;
+                ph.layer = h.at("layer").get<int>();
+                ph.head = h.at("head").get<int>();
+                ph.train_acc = h.at("train_acc").get<double>();
+                ph.val_acc = h.at("val_acc").get<double>();
+                ph.sigma = h.at("sigma").get<float>();
+                ph.dir = h.at("dir").get<std::vector<float>>();
+                r.result.fit.heads.push_back(ph);
+            }
+        }
+    } catch (const palign::error & e) {
+        fail(strfmt("%s: %s", where.c_str(), e.what()));
+    } catch (const std::exception & e) {
+        fail(strfmt("%s: malformed result line (%s)", where.c_str(), e.what()), "remove the line (or the file) to recompute");
+    }
+    return r;
+}
+
+std::vector<stored_result> run_store::load(const inventory & inv, eval_method m) const {
+    std::vector<stored_result> out;
+    const std::string p = path(m);
+    if (!file_exists(p)) return out;
+    const std::string text = read_file(p);
+    size_t pos = 0;
+    int line = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        line++;
+        if (nl == std::string::npos) break;   // a partial last line: the write that was interrupted
+        const std::string l = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        if (l.empty()) continue;
+        json j;
+        try {
+            j = json::parse(l);
+        } catch (const std::exception & e) {
+            fail(strfmt("%s:%d: malformed JSON (%s)", p.c_str(), line, e.what()), "remove the line to recompute that subject");
+        }
+        out.push_back(result_from_json(inv, j, strfmt("%s:%d", p.c_str(), line)));
+    }
+    if (pos < text.size()) {   // drop the partial line so that appends start on a clean line
+        if (truncate(p.c_str(), (off_t) pos) != 0) fail(strfmt("%s: cannot drop a partial last line", p.c_str()));
+    }
+    return out;
+}
+
+std::set<std::string> run_store::done(eval_method m) const {
+    std::set<std::string> ids;
+    const std::string p = path(m);
+    if (!file_exists(p)) return ids;
+    const std::string text = read_file(p);
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string::npos) break;
+        const std::string l = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        try {
+            json j = json::parse(l);
+            ids.insert(j.at("subject").get<std::string>());
+        } catch (...) {
+        }
+    }
+    return ids;
+}
+
+void run_store::append(const inventory & inv, const subject & s, const stored_result & r) {
+    const std::string line = result_to_json(inv, s, r).dump() + "\n";
+    const std::string p = path(r.result.method);
+    int fd = open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd < 0) fail(strfmt("%s: cannot open for appending (%s)", p.c_str(), strerror(errno)));
+    ssize_t n = write(fd, line.data(), line.size());
+    fsync(fd);
+    close(fd);
+    if (n != (ssize_t) line.size()) fail(strfmt("%s: short write for subject %s", p.c_str(), s.id.c_str()));
+}
+
+} // namespace palign

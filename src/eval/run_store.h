@@ -1,0 +1,47 @@
+// Run store: an evaluation's output directory — its settings, one JSON line per finished subject and method
+// (appended whole, so an interrupted run resumes where it stopped), and the final reports.
+//
+//   DIR/config.json          the settings; a rerun with other settings is refused (which field differs)
+//   DIR/<method>.jsonl       one line per finished subject: its answers (with option probabilities), its
+//                            subject answers, and for PAS the chosen alpha, the alpha curve and the steering
+//   DIR/<method>.json/.csv/.items.csv   final reports (eval/report.h), written when the run ends
+#pragma once
+
+#include "eval/protocol.h"
+
+#include <nlohmann/json.hpp>
+
+#include <set>
+#include <string>
+#include <vector>
+
+namespace palign {
+
+struct stored_result {
+    subject_result result;
+    std::string error;        // non-empty: the method could not run for this subject (e.g. PAS without both classes)
+};
+
+class run_store {
+public:
+    // creates DIR if needed; checks or writes DIR/config.json
+    run_store(const std::string & dir, const nlohmann::json & config);
+
+    const std::string & dir() const { return dir_; }
+
+    // finished subjects of a method (a trailing partial line from a crash is dropped)
+    std::vector<stored_result> load(const inventory & inv, eval_method m) const;
+    std::set<std::string> done(eval_method m) const;
+
+    // append one subject's result as a single line (one write, then fsync)
+    void append(const inventory & inv, const subject & s, const stored_result & r);
+
+private:
+    std::string path(eval_method m) const;
+    std::string dir_;
+};
+
+nlohmann::json result_to_json(const inventory & inv, const subject & s, const stored_result & r);
+stored_result result_from_json(const inventory & inv, const nlohmann::json & j, const std::string & where);
+
+} // namespace palign
