@@ -21,6 +21,7 @@ int main(int argc, char ** argv) {
     palign::register_info(app);
     palign::register_test(app);
     palign::register_eval(app);
+    palign::register_demo(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {

@@ -8,6 +8,7 @@
 #include "llama.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -28,7 +29,11 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     cp.n_batch    = params.n_batch;
     cp.n_ubatch   = std::min(params.n_ubatch, params.n_batch);
     cp.n_seq_max  = params.n_seq_max;
-    int nt = params.n_threads > 0 ? params.n_threads : (int) std::max(1u, std::thread::hardware_concurrency());
+    int nt = params.n_threads;
+    if (nt <= 0) {
+        const char * env = getenv("PALIGN_THREADS");   // e.g. 1 under a parallel test runner
+        nt = env && atoi(env) > 0 ? atoi(env) : (int) std::max(1u, std::thread::hardware_concurrency());
+    }
     cp.n_threads       = nt;
     cp.n_threads_batch = nt;
     cp.flash_attn_type = params.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;

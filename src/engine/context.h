@@ -22,7 +22,7 @@ struct context_params {
     int  n_batch    = 512;      // tokens per llama_decode
     int  n_ubatch   = 512;      // tokens per compute chunk
     int  n_seq_max  = 64;       // parallel sequences
-    int  n_threads  = 0;        // 0 = all cores
+    int  n_threads  = 0;        // 0 = $PALIGN_THREADS if set, else all cores
     bool flash_attn = false;
     std::string type_k = "f16"; // KV cache types; V must stay unquantized for capture/steering
     std::string type_v = "f16";

@@ -195,6 +195,8 @@ std::set<std::string> run_store::done(eval_method m) const {
         } catch (...) {
         }
     }
+    // a partial last line is an interrupted append: drop it so that the next append starts a clean line
+    if (pos < text.size() && truncate(p.c_str(), (off_t) pos) != 0) fail(strfmt("%s: cannot drop a partial last line", p.c_str()));
     return ids;
 }
 
