@@ -20,7 +20,7 @@ for a in "$@"; do
 done
 
 # build tools and libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests)
-pkgs=(cmake g++ make git npm ca-certificates libgtest-dev libcli11-dev python3 python3-numpy python3-sklearn)
+pkgs=(cmake g++ make git npm ca-certificates libgtest-dev libcli11-dev libcurl4-openssl-dev python3 python3-numpy python3-sklearn)
 if [ $apt = 1 ]; then
   missing=()
   for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done

@@ -63,7 +63,7 @@ const subject_scores & subj(const method_summary & ms, size_t i) { return ms.sc.
 TEST(eval_protocol, all_methods_big5) {
     runner_params p = quick("big5-all", {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas});
     p.eval.select = alpha_select::eval;
-    auto ms = run_eval(shared().ctx, p);
+    auto ms = run_eval(&shared().ctx, p);
     ASSERT_EQ(ms.size(), 4u);
     for (const auto & m : ms) {
         ASSERT_EQ(m.sc.subjects.size(), 2u) << eval_method_name(m.method);
@@ -88,7 +88,7 @@ TEST(eval_protocol, all_methods_big5) {
 
 TEST(eval_protocol, dark_triad) {
     runner_params p = quick("sd3", {eval_method::none, eval_method::few_shot, eval_method::pas}, inventory_kind::sd3);
-    auto ms = run_eval(shared().ctx, p);
+    auto ms = run_eval(&shared().ctx, p);
     ASSERT_EQ(ms.size(), 3u);
     for (const auto & m : ms) {
         ASSERT_EQ(m.sc.subjects.size() + m.n_failed, 2u) << eval_method_name(m.method);
@@ -99,7 +99,7 @@ TEST(eval_protocol, dark_triad) {
     // no personality descriptions exist for the SD-3 subjects
     runner_params bad = quick("sd3-bad", {eval_method::personality_prompt}, inventory_kind::sd3);
     try {
-        run_eval(shared().ctx, bad);
+        run_eval(&shared().ctx, bad);
         FAIL() << "expected an error";
     } catch (const palign::error & e) {
         EXPECT_NE(std::string(e.what()).find("personality-prompt"), std::string::npos) << e.what();
@@ -109,25 +109,25 @@ TEST(eval_protocol, dark_triad) {
 TEST(eval_protocol, deterministic_and_resumable) {
     runner_params a = quick("det-a", {eval_method::pas});
     runner_params b = quick("det-b", {eval_method::pas});
-    run_eval(shared().ctx, a);
-    run_eval(shared().ctx, b);
+    run_eval(&shared().ctx, a);
+    run_eval(&shared().ctx, b);
     EXPECT_EQ(read_json(a.out_dir + "/pas.json"), read_json(b.out_dir + "/pas.json")) << "same seed, same numbers";
 
     // interrupted after one subject, with a half-written line left behind, then resumed
     runner_params c = quick("det-c", {eval_method::pas});
     c.stop_after = 1;
-    auto part = run_eval(shared().ctx, c);
+    auto part = run_eval(&shared().ctx, c);
     ASSERT_EQ(part[0].sc.subjects.size(), 1u);
     { std::ofstream f(c.out_dir + "/pas.jsonl", std::ios::app); f << "{\"subject\": \"999\", \"meth"; }
     c.stop_after = -1;
-    auto full = run_eval(shared().ctx, c);
+    auto full = run_eval(&shared().ctx, c);
     ASSERT_EQ(full[0].sc.subjects.size(), 2u);
     EXPECT_EQ(read_json(a.out_dir + "/pas.json"), read_json(c.out_dir + "/pas.json")) << "resume gives the same final numbers";
 
     // a different seed changes the PAS split (and so the fit)
     runner_params d = quick("det-d", {eval_method::pas});
     d.eval.seed = d.eval.pas.seed = 7;
-    run_eval(shared().ctx, d);
+    run_eval(&shared().ctx, d);
     json la = json::parse(read_file(a.out_dir + "/pas.jsonl").substr(0, read_file(a.out_dir + "/pas.jsonl").find('\n')));
     json ld = json::parse(read_file(d.out_dir + "/pas.jsonl").substr(0, read_file(d.out_dir + "/pas.jsonl").find('\n')));
     EXPECT_NE(la["steering"]["heads"], ld["steering"]["heads"]);
@@ -137,7 +137,7 @@ TEST(eval_protocol, pas_at_alpha_zero_is_few_shot) {
     runner_params p = quick("alpha0", {eval_method::few_shot, eval_method::pas});
     p.eval.alpha_grid = {0};
     p.eval.select = alpha_select::eval;
-    auto ms = run_eval(shared().ctx, p);
+    auto ms = run_eval(&shared().ctx, p);
     for (size_t s = 0; s < 2; s++) {
         const auto & fs = subj(ms[0], s);
         const auto & pas = subj(ms[1], s);
@@ -152,10 +152,10 @@ TEST(eval_protocol, pas_at_alpha_zero_is_few_shot) {
 TEST(eval_protocol, other_settings_are_refused) {
     runner_params p = quick("cfg", {eval_method::none});
     p.last = 1;
-    run_eval(shared().ctx, p);
+    run_eval(&shared().ctx, p);
     p.eval.pas.k = 5;
     try {
-        run_eval(shared().ctx, p);
+        run_eval(&shared().ctx, p);
         FAIL() << "expected an error";
     } catch (const palign::error & e) {
         const std::string msg = e.what();

@@ -51,7 +51,7 @@ void register_demo(CLI::App & app) {
         rp.contrast_cache = "";
         rp.eval.alpha_grid = {0, 2, 4};
         rp.eval.cv_folds = 3;
-        const auto ms = run_eval(ctx, rp);
+        const auto ms = run_eval(&ctx, rp);
         printf("palign demo — model: %s\n", path.c_str());
         printf("!! RANDOM WEIGHTS: a generated %s-architecture test model with a real tokenizer and chat template.\n"
                "!! The numbers show that capture, probing, steering and scoring run end to end; they say nothing\n"

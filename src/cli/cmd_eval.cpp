@@ -1,6 +1,7 @@
 // palign eval: the paper's experiment — align on each subject's 120 (or 18) answers, evaluate on the rest.
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "eval/compare.h"
 #include "eval/runner.h"
 #include "util/error.h"
 #include "util/paths.h"
@@ -9,6 +10,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <sstream>
 
 namespace palign {
@@ -47,7 +49,10 @@ void register_eval(CLI::App & app) {
     static uint64_t seed = 42;
     static bool quiet = false;
     add_model_options(cmd, mo);
-    cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all)");
+    cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all), and "
+                    "reference predictors without a model: constant (3), subject-median, trait-key-median, facet-key-median "
+                    "(medians of the subject's align answers: all, same trait and key, same facet and key; an even count "
+                    "takes the lower middle value)");
     cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO: align 120, evaluate 180) or sd3 (align 18, evaluate 9)");
     cmd->add_option("--subjects", subjects, "test subjects as a range FIRST:END (file order, END excluded) or one index");
     cmd->add_option("-o,--out", out, "output directory (rerun the same command to resume)")->required();
@@ -102,13 +107,28 @@ void register_eval(CLI::App & app) {
         e.pas.seed = seed;
         e.seed = seed;
 
-        model m(mo.model);
-        context ctx(m, mo.ctx);
-        std::vector<method_summary> ms = run_eval(ctx, rp);
+        bool need_model = false;
+        for (eval_method mth : rp.methods) need_model |= eval_method_needs_model(mth);
+        std::unique_ptr<model> m;
+        std::unique_ptr<context> ctx;
+        if (need_model) {
+            m = std::make_unique<model>(mo.params());
+            ctx = std::make_unique<context>(*m, mo.ctx);
+        }
+        std::vector<method_summary> ms = run_eval(ctx.get(), rp);
         const inventory inv = load_inventory(rp.kind, data_dir(mo.data_dir));
-        printf("%s, %s subjects %d:%d, %s mode\n", m.info().path.c_str(), inventory_name.c_str(), rp.first, rp.last,
-               answer_mode_name(e.ask.mode));
+        printf("%s, %s subjects %d:%d, %s mode\n", m ? m->info().path.c_str() : "(no model)", inventory_name.c_str(), rp.first,
+               rp.last, answer_mode_name(e.ask.mode));
         fputs(summary_table(inv, ms, e).c_str(), stdout);
+        if (ms.size() > 1) {
+            // several methods: their means with bootstrap intervals and the paired differences
+            std::vector<method_run> runs;
+            for (const auto & x : ms) {
+                std::string sel = x.method == eval_method::pas ? (e.select == alpha_select::eval ? "eval" : "cv") : "";
+                runs.push_back(method_run_from_scores(x.sc, eval_method_name(x.method), sel, x.alphas));
+            }
+            fputs(comparison_table(compare_runs(runs)).c_str(), stdout);
+        }
         printf("reports: %s/<method>.json, .csv, .items.csv\n", out.c_str());
     });
 }

@@ -9,5 +9,10 @@ void register_info(CLI::App & app);
 void register_demo(CLI::App & app);
 void register_test(CLI::App & app);
 void register_eval(CLI::App & app);
+void register_align(CLI::App & app);
+void register_inspect(CLI::App & app);
+void register_chat(CLI::App & app);
+void register_bake(CLI::App & app);
+void register_compare(CLI::App & app);
 
 } // namespace palign

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 int main(int argc, char ** argv) {
+    palign::log_capture_llama();   // llama.cpp/ggml messages go through palign's filter (errors become one line)
     CLI::App app{"palign " PALIGN_VERSION ": align an LLM to one person's personality (PAS) and measure it"};
     app.option_defaults()->always_capture_default();
     app.require_subcommand(1);
@@ -21,6 +22,11 @@ int main(int argc, char ** argv) {
     palign::register_info(app);
     palign::register_test(app);
     palign::register_eval(app);
+    palign::register_compare(app);
+    palign::register_align(app);
+    palign::register_inspect(app);
+    palign::register_chat(app);
+    palign::register_bake(app);
     palign::register_demo(app);
     try {
         app.parse(argc, argv);

@@ -1,13 +1,15 @@
 // CLI options shared by the commands that load a model.
 #include "cli/options.h"
 
+#include "engine/hf_download.h"
 #include "util/error.h"
 
 namespace palign {
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
-    auto * m = cmd->add_option("-m,--model", o.model.path, "model GGUF file");
-    if (model_required) m->required();
+    (void) model_required;
+    cmd->add_option("-m,--model", o.model.path, "model GGUF file");
+    cmd->add_option("--hf", o.hf, "or a model from Hugging Face, REPO[:QUANT] (downloaded once into ~/.cache/palign/hf)");
     cmd->add_option("--ngl,--gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
     cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
     cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode");
@@ -40,6 +42,25 @@ ask_params ask_opts::params() const {
     p.n_generate = n_generate;
     p.chat.date = date;
     return p;
+}
+
+model_params model_opts::params() const {
+    model_params p = model;
+    if (!hf.empty()) {
+        if (!p.path.empty()) fail("--model and --hf both given", "pass one of them");
+        p.path = hf_resolve(hf);
+    }
+    if (p.path.empty()) fail("no model: pass --model FILE.gguf or --hf REPO[:QUANT]");
+    return p;
+}
+
+std::unique_ptr<loaded_steer> load_steer_for(const model & m, const std::string & path, double alpha) {
+    if (path.empty()) return nullptr;
+    auto ls = std::make_unique<loaded_steer>();
+    ls->file = steer_file_read(path);
+    steer_file_check(ls->file, path, compute_fingerprint(m.info()), m.info().path);
+    ls->st = ls->file.make_steering(m.info(), alpha);
+    return ls;
 }
 
 } // namespace palign

@@ -4,9 +4,12 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "eval/ask.h"
+#include "pas/steer_file.h"
 
 #include <CLI/CLI.hpp>
 
+#include <cmath>
+#include <memory>
 #include <string>
 
 namespace palign {
@@ -15,6 +18,8 @@ struct model_opts {
     model_params   model;
     context_params ctx;
     std::string    data_dir;   // "" = default
+    std::string    hf;         // REPO[:QUANT] on Hugging Face
+    model_params params() const;   // the model to load: --model, or --hf downloaded into the cache
 };
 
 struct ask_opts {
@@ -27,5 +32,12 @@ struct ask_opts {
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
 void add_ask_options(CLI::App * cmd, ask_opts & o);
+
+// a steering file loaded for a model (checked against the model's fingerprint), at its alpha or `alpha`
+struct loaded_steer {
+    steer_file file;
+    steering st;
+};
+std::unique_ptr<loaded_steer> load_steer_for(const model & m, const std::string & path, double alpha = NAN);
 
 } // namespace palign

@@ -17,3 +17,21 @@ std::string hex64(uint64_t v);
 std::string model_file_id(const model_info & info);
 
 } // namespace palign
+
+namespace palign {
+
+// What a steering file records of the model it was fitted on; loading it with another model names the
+// property that differs.
+struct model_fingerprint {
+    std::string arch;
+    int n_layer = 0, n_head = 0, n_head_kv = 0, head_dim = 0, n_embd = 0;
+    std::string tokenizer_hash;     // FNV-1a over the tokenizer.* metadata (tokens, merges, types, ...)
+    std::string attn_output_hash;   // FNV-1a over every blk.*.attn_output.weight tensor's raw bytes
+
+    // "" if equal, else "<field>: <this> vs <other>"
+    std::string diff(const model_fingerprint & other) const;
+};
+
+model_fingerprint compute_fingerprint(const model_info & info);
+
+} // namespace palign

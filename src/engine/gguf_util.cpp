@@ -29,12 +29,9 @@ struct gguf_file {
 };
 } // namespace
 
-gguf_tensor_f32 gguf_read_tensor(const std::string & path, const std::string & name) {
-    gguf_file f(path, true);
-    ggml_tensor * t = ggml_get_tensor(f.c, name.c_str());
-    if (!t) fail(strfmt("%s: tensor '%s' not found", path.c_str(), name.c_str()));
+static gguf_tensor_f32 to_f32(const std::string & path, const ggml_tensor * t) {
     gguf_tensor_f32 r;
-    r.name = name;
+    r.name = t->name;
     for (int i = 0; i < ggml_n_dims(t); i++) r.ne.push_back(t->ne[i]);
     const int64_t n = ggml_nelements(t);
     r.data.resize(n);
@@ -42,13 +39,29 @@ gguf_tensor_f32 gguf_read_tensor(const std::string & path, const std::string & n
         memcpy(r.data.data(), t->data, n * sizeof(float));
     } else {
         const auto * tr = ggml_get_type_traits(t->type);
-        if (!tr->to_float) fail(strfmt("%s: tensor '%s' has type %s that cannot be read as f32", path.c_str(), name.c_str(), ggml_type_name(t->type)));
+        if (!tr->to_float) fail(strfmt("%s: tensor '%s' has type %s that cannot be read as f32", path.c_str(), t->name, ggml_type_name(t->type)));
         const int64_t nrow = n / t->ne[0];
         for (int64_t r0 = 0; r0 < nrow; r0++) {
             tr->to_float((const char *) t->data + r0 * t->nb[1], r.data.data() + r0 * t->ne[0], t->ne[0]);
         }
     }
     return r;
+}
+
+gguf_tensor_f32 gguf_read_tensor(const std::string & path, const std::string & name) {
+    auto m = gguf_read_tensors(path, {name});
+    if (m.empty()) fail(strfmt("%s: tensor '%s' not found", path.c_str(), name.c_str()));
+    return m.begin()->second;
+}
+
+std::map<std::string, gguf_tensor_f32> gguf_read_tensors(const std::string & path, const std::vector<std::string> & names) {
+    gguf_file f(path, true);
+    std::map<std::string, gguf_tensor_f32> out;
+    for (const auto & name : names) {
+        const ggml_tensor * t = ggml_get_tensor(f.c, name.c_str());
+        if (t) out[name] = to_f32(path, t);
+    }
+    return out;
 }
 
 void gguf_copy_with(const std::string & in, const std::string & out,

@@ -17,6 +17,9 @@ struct gguf_tensor_f32 {
 // a tensor of a GGUF file dequantized to f32; throws "<path>: tensor '<name>' ..." if absent
 gguf_tensor_f32 gguf_read_tensor(const std::string & path, const std::string & name);
 
+// several tensors in one read of the file; names that are absent are left out of the result
+std::map<std::string, gguf_tensor_f32> gguf_read_tensors(const std::string & path, const std::vector<std::string> & names);
+
 // copy `in` to `out` with extra f32 tensors (replacing same-named ones) and extra string metadata;
 // writes to a temporary file and renames it, so a failure leaves no partial output
 void gguf_copy_with(const std::string & in, const std::string & out,

@@ -8,4 +8,7 @@ set(PALIGN_EVAL_SOURCES
     src/eval/protocol.cpp
     src/eval/run_store.cpp
     src/eval/runner.cpp
+    src/eval/predictors.cpp
+    src/eval/calibration.cpp
+    src/eval/compare.cpp
 )

@@ -4,6 +4,7 @@
 #include "data/prompts.h"
 #include "engine/context.h"
 #include "engine/fingerprint.h"
+#include "eval/predictors.h"
 #include "pas/pas.h"
 #include "util/error.h"
 #include "util/rng.h"
@@ -13,21 +14,34 @@
 
 namespace palign {
 
+static predictor as_predictor(eval_method m) {
+    switch (m) {
+        case eval_method::constant: return predictor::constant;
+        case eval_method::subject_median: return predictor::subject_median;
+        case eval_method::trait_key_median: return predictor::trait_key_median;
+        default: return predictor::facet_key_median;
+    }
+}
+
+bool eval_method_needs_model(eval_method m) { return (int) m <= (int) eval_method::pas; }
+
 const char * eval_method_name(eval_method m) {
     switch (m) {
         case eval_method::none: return "none";
         case eval_method::few_shot: return "few-shot";
         case eval_method::personality_prompt: return "personality-prompt";
         case eval_method::pas: return "pas";
+        default: return predictor_name(as_predictor(m));
     }
-    return "?";
 }
 
 eval_method eval_method_from_name(const std::string & name) {
-    for (eval_method m : {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas}) {
+    for (eval_method m : {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas,
+                          eval_method::constant, eval_method::subject_median, eval_method::trait_key_median, eval_method::facet_key_median}) {
         if (name == eval_method_name(m)) return m;
     }
-    fail(strfmt("unknown method '%s'", name.c_str()), "use none, few-shot, personality-prompt or pas");
+    fail(strfmt("unknown method '%s'", name.c_str()),
+         "use none, few-shot, personality-prompt, pas, or a predictor: constant, subject-median, trait-key-median, facet-key-median");
 }
 
 const char * alpha_select_name(alpha_select a) { return a == alpha_select::eval ? "eval (oracle)" : "cv"; }
@@ -55,6 +69,46 @@ static double best_alpha(const std::vector<alpha_point> & curve) {
     }
     if (std::isnan(best) && !curve.empty()) best = curve.front().alpha;
     return best;
+}
+
+cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p) {
+    const inventory & inv = *env.inv;
+    const model_info & info = env.ctx->mdl().info();
+    if (!env.contrast) fail("pas: no contrast set");
+    std::vector<double> grid = p.alpha_grid;
+    std::sort(grid.begin(), grid.end());
+    // k folds over the align items (deterministic shuffle by seed and subject)
+    const int n = (int) env.align.size();
+    const int k = std::max(2, std::min(p.cv_folds, n));
+    std::vector<int> order(n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    rng g(p.seed ^ fnv1a64(s.id.data(), s.id.size()));
+    for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
+    std::vector<answer> held(n * grid.size());   // [alpha][align item]
+    for (int f = 0; f < k; f++) {
+        std::vector<int> train, test;
+        for (int i = 0; i < n; i++) (i % k == f ? test : train).push_back(order[i]);
+        std::sort(train.begin(), train.end());
+        std::sort(test.begin(), test.end());
+        std::vector<const item *> train_items, test_items;
+        for (int i : train) train_items.push_back(env.align[i]);
+        for (int i : test) test_items.push_back(env.align[i]);
+        pas_fit fit = pas_fit_items(*env.contrast, s, train, p.pas);
+        const std::string sys = pas_system(s, train_items, p);   // no held-out answers in the prompt
+        for (size_t ai = 0; ai < grid.size(); ai++) {
+            steering st = pas_make_steering(fit, grid[ai], info);
+            std::vector<answer> ans = ask_items(*env.ctx, inv.kind, test_items, sys, &st, p.ask);
+            for (size_t t = 0; t < test.size(); t++) held[ai * n + test[t]] = ans[t];
+        }
+    }
+    cv_result out;
+    for (size_t ai = 0; ai < grid.size(); ai++) {
+        std::vector<answer> ans(held.begin() + ai * n, held.begin() + (ai + 1) * n);
+        out.curve.push_back({grid[ai], composite_of(inv, s, env.align, ans)});
+    }
+    out.alpha = best_alpha(out.curve);
+    for (const auto & pt : out.curve) if (pt.alpha == out.alpha) out.error = pt.composite;
+    return out;
 }
 
 static subject_result eval_pas(const eval_env & env, const subject & s, const eval_params & p) {
@@ -86,33 +140,8 @@ static subject_result eval_pas(const eval_env & env, const subject & s, const ev
         return r;
     }
 
-    // cv: k folds over the align items (deterministic shuffle by seed and subject)
-    const int n = (int) env.align.size();
-    const int k = std::max(2, std::min(p.cv_folds, n));
-    std::vector<int> order = all_idx;
-    rng g(p.seed ^ fnv1a64(s.id.data(), s.id.size()));
-    for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
-    std::vector<answer> held(n * grid.size());   // [alpha][align item]
-    for (int f = 0; f < k; f++) {
-        std::vector<int> train, test;
-        for (int i = 0; i < n; i++) (i % k == f ? test : train).push_back(order[i]);
-        std::sort(train.begin(), train.end());
-        std::sort(test.begin(), test.end());
-        std::vector<const item *> train_items, test_items;
-        for (int i : train) train_items.push_back(env.align[i]);
-        for (int i : test) test_items.push_back(env.align[i]);
-        pas_fit fit = pas_fit_items(*env.contrast, s, train, p.pas);
-        const std::string sys = pas_system(s, train_items, p);   // no held-out answers in the prompt
-        for (size_t ai = 0; ai < grid.size(); ai++) {
-            steering st = pas_make_steering(fit, grid[ai], info);
-            std::vector<answer> ans = ask_items(*env.ctx, inv.kind, test_items, sys, &st, p.ask);
-            for (size_t t = 0; t < test.size(); t++) held[ai * n + test[t]] = ans[t];
-        }
-    }
-    for (size_t ai = 0; ai < grid.size(); ai++) {
-        std::vector<answer> ans(held.begin() + ai * n, held.begin() + (ai + 1) * n);
-        r.curve.push_back({grid[ai], composite_of(inv, s, env.align, ans)});
-    }
+    const cv_result cv = pas_cv_select(env, s, p);
+    r.curve = cv.curve;
     r.alpha = best_alpha(r.curve);
     steering st = pas_make_steering(r.fit, r.alpha, info);
     r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask));
@@ -122,6 +151,12 @@ static subject_result eval_pas(const eval_env & env, const subject & s, const ev
 subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p) {
     const inventory & inv = *env.inv;
     if (m == eval_method::pas) return eval_pas(env, s, p);
+    if (!eval_method_needs_model(m)) {
+        subject_result r;
+        r.method = m;
+        r.scores = score_subject(inv, s, env.eval, predict_items(as_predictor(m), inv, s, env.align, env.eval));
+        return r;
+    }
     std::string system;
     switch (m) {
         case eval_method::none: system = PROMPT_SYSTEM_DEFAULT; break;

@@ -6,6 +6,8 @@
 //   few-shot            the subject's align answers in the system prompt
 //   personality-prompt  the subject's LLM-written description as the system prompt (Big Five only)
 //   pas                 PAS steering; system prompt few-shot (as the reference code) or default (--pas-system)
+//   constant, subject-median, trait-key-median, facet-key-median
+//                       reference predictors without a model, from the same align answers (eval/predictors.h)
 // PAS alpha selection:
 //   eval  the paper's protocol: the alpha with the lowest composite error ON THE EVALUATION ITEMS themselves
 //         (ORACLE selection: it looks at the answers it is scored on; labelled so in every output)
@@ -30,8 +32,10 @@ namespace palign {
 
 class context;
 
-enum class eval_method { none, few_shot, personality_prompt, pas };
-const char * eval_method_name(eval_method m);      // "none", "few-shot", "personality-prompt", "pas"
+// LLM methods, then the reference predictors that use no model (eval/predictors.h)
+enum class eval_method { none, few_shot, personality_prompt, pas, constant, subject_median, trait_key_median, facet_key_median };
+const char * eval_method_name(eval_method m);      // "none", "few-shot", "personality-prompt", "pas", "constant", ...
+bool eval_method_needs_model(eval_method m);
 eval_method eval_method_from_name(const std::string & name);   // throws with the list of names
 
 enum class alpha_select { eval, cv };
@@ -72,5 +76,13 @@ struct subject_result {
 };
 
 subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p);
+
+// PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth)
+struct cv_result {
+    double alpha = NAN;
+    double error = NAN;                    // composite on the held-out align items at that alpha
+    std::vector<alpha_point> curve;
+};
+cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p);
 
 } // namespace palign

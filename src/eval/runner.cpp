@@ -4,6 +4,7 @@
 #include "data/prompts.h"
 #include "engine/context.h"
 #include "engine/fingerprint.h"
+#include "eval/calibration.h"
 #include "eval/report.h"
 #include "eval/run_store.h"
 #include "pas/contrast.h"
@@ -19,10 +20,9 @@ namespace palign {
 
 using json = nlohmann::json;
 
-static json run_config(context & ctx, const runner_params & p) {
+static json run_config(context * ctx, const runner_params & p) {
     const eval_params & e = p.eval;
-    return json{
-        {"model", model_file_id(ctx.mdl().info())},
+    json j{
         {"inventory", inventory_kind_name(p.kind)},
         {"answer_mode", answer_mode_name(e.ask.mode)},
         {"answer_rule", answer_rule_name(e.ask.rule)},
@@ -38,6 +38,8 @@ static json run_config(context & ctx, const runner_params & p) {
         {"pas_seed", e.pas.seed},
         {"seed", e.seed},
     };
+    if (ctx) j["model"] = model_file_id(ctx->mdl().info());   // predictors alone need no model
+    return j;
 }
 
 static std::string fmt_duration(double s) {
@@ -58,7 +60,7 @@ static void progress_line(const char * method, int done, int total, double elaps
     fflush(stderr);
 }
 
-std::vector<method_summary> run_eval(context & ctx, const runner_params & p) {
+std::vector<method_summary> run_eval(context * ctx, const runner_params & p) {
     const std::string ddir = data_dir(p.data_dir);
     const inventory inv = load_inventory(p.kind, ddir);
     std::vector<subject> all = load_subjects(inv, ddir);
@@ -69,7 +71,10 @@ std::vector<method_summary> run_eval(context & ctx, const runner_params & p) {
     std::vector<subject> subjects(all.begin() + p.first, all.begin() + p.last);
 
     eval_env env;
-    env.ctx = &ctx;
+    env.ctx = ctx;
+    for (eval_method m : p.methods) {
+        if (eval_method_needs_model(m) && !ctx) fail(strfmt("method %s needs a model", eval_method_name(m)), "pass --model or --hf");
+    }
     env.inv = &inv;
     env.align = item_set(inv, "align");
     env.eval = item_set(inv, "eval");
@@ -94,7 +99,7 @@ std::vector<method_summary> run_eval(context & ctx, const runner_params & p) {
             cp.cache_dir = p.contrast_cache;
             bool cached = false;
             if (p.progress) fprintf(stderr, "pas: contrast set (%zu items x A/E) ...", env.align.size());
-            cs = contrast_capture(ctx, p.kind, env.align, cp, &cached);
+            cs = contrast_capture(*ctx, p.kind, env.align, cp, &cached);
             if (p.progress) fprintf(stderr, " %s\n", cached ? "from cache" : "captured");
             env.contrast = &cs;
         }
@@ -153,7 +158,7 @@ std::vector<method_summary> run_eval(context & ctx, const runner_params & p) {
 std::string summary_table(const inventory & inv, const std::vector<method_summary> & ms, const eval_params & p) {
     std::string t = strfmt("%-22s %4s", "method", "n");
     for (const auto & tr : inv.traits) t += strfmt(" %6s", tr.c_str());
-    t += strfmt(" %9s  %-29s %s\n", "composite", "answers A/B/C/D/E/UNK", "alpha");
+    t += strfmt(" %9s %8s  %-14s %-24s %s\n", "composite", "log-loss", "answer rule", "answers A/B/C/D/E/UNK", "alpha");
     for (const auto & m : ms) {
         std::string name = eval_method_name(m.method);
         if (m.method == eval_method::pas) name += p.select == alpha_select::eval ? " [oracle]" : " [cv]";
@@ -164,7 +169,12 @@ std::string summary_table(const inventory & inv, const std::vector<method_summar
         }
         auto c = m.sc.summary.find("composite");
         t += c == m.sc.summary.end() || std::isnan(c->second) ? strfmt(" %9s", "-") : strfmt(" %9.3f", c->second);
-        t += strfmt("  %-29s", strfmt("%d/%d/%d/%d/%d/%d", m.sc.counts[0], m.sc.counts[1], m.sc.counts[2], m.sc.counts[3],
+        const calibration cal = run_calibration(m.sc);
+        t += std::isnan(cal.overall) ? strfmt(" %8s", "-") : strfmt(" %8.3f", cal.overall);
+        std::string rule = "-";
+        if (!m.sc.subjects.empty() && !m.sc.subjects[0].items.empty()) rule = answer_rule_name(m.sc.subjects[0].items[0].model.rule);
+        t += strfmt("  %-14s", rule.c_str());
+        t += strfmt(" %-24s", strfmt("%d/%d/%d/%d/%d/%d", m.sc.counts[0], m.sc.counts[1], m.sc.counts[2], m.sc.counts[3],
                                       m.sc.counts[4], m.sc.counts[5]).c_str());
         if (m.method == eval_method::pas) {
             std::map<double, int> hist;
@@ -176,7 +186,8 @@ std::string summary_table(const inventory & inv, const std::vector<method_summar
         if (m.n_failed) t += strfmt("  (%d failed)", m.n_failed);
         t += "\n";
     }
-    t += "errors: mean |model - subject| on the 1..5 scale over the evaluation items; composite = sum over traits\n";
+    t += "errors: mean |model - subject| on the 1..5 scale over the evaluation items; composite = sum over traits;\n"
+         "log-loss: mean -ln p(subject's answer) of the option distribution (option mode); given = reference predictor\n";
     if (p.select == alpha_select::eval) {
         t += "[oracle]: PAS alpha chosen on the evaluation items themselves (the paper's protocol), not a fair estimate\n";
     }

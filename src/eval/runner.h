@@ -31,7 +31,8 @@ struct method_summary {
 };
 
 // runs (or resumes) and writes DIR/<method>.{json,csv,items.csv}; returns the summaries
-std::vector<method_summary> run_eval(context & ctx, const runner_params & p);
+// ctx may be null when every method is a predictor
+std::vector<method_summary> run_eval(context * ctx, const runner_params & p);
 
 // the table printed at the end (per trait mean error, composite, answer counts, chosen alphas)
 std::string summary_table(const inventory & inv, const std::vector<method_summary> & ms, const eval_params & p);

@@ -7,5 +7,6 @@ set(PALIGN_PAS_SOURCES
     src/pas/direction.cpp
     src/pas/contrast.cpp
     src/pas/pas.cpp
+    src/pas/steer_file.cpp
 )
 set(PALIGN_PAS_LIBS Eigen3::Eigen)

@@ -1,0 +1,79 @@
+// Chat session: incremental decoding of a conversation with steering and sampling.
+#include "engine/chat_session.h"
+
+#include "engine/context.h"
+#include "engine/steering.h"
+#include "util/error.h"
+
+#include "llama.h"
+
+namespace palign {
+
+chat_session::chat_session(context & ctx, chat_session_params p, const steering * st)
+    : ctx_(ctx), p_(std::move(p)), steer_(st) {
+    llama_sampler_chain_params sp = llama_sampler_chain_default_params();
+    smpl_ = llama_sampler_chain_init(sp);
+    if (p_.temp <= 0.0f) {
+        llama_sampler_chain_add(smpl_, llama_sampler_init_greedy());
+    } else {
+        llama_sampler_chain_add(smpl_, llama_sampler_init_temp(p_.temp));
+        llama_sampler_chain_add(smpl_, llama_sampler_init_dist((uint32_t) p_.seed));
+    }
+    reset();
+}
+
+chat_session::~chat_session() {
+    if (smpl_) llama_sampler_free(smpl_);
+}
+
+void chat_session::set_steering(const steering * st) {
+    steer_ = st;
+    cached_.clear();
+    ctx_.seq_rm(0);
+}
+
+void chat_session::reset() {
+    msgs_.clear();
+    if (!p_.system.empty()) msgs_.push_back({"system", p_.system});
+    cached_.clear();
+    ctx_.clear();
+    llama_sampler_reset(smpl_);
+}
+
+std::string chat_session::reply(const std::string & user, const std::function<void(const std::string &)> & on_piece) {
+    const model & m = ctx_.mdl();
+    msgs_.push_back({"user", user});
+    std::vector<int> prompt = chat_tokens(m, msgs_, "", p_.chat);
+    if ((int) prompt.size() + p_.n_predict > ctx_.params().n_ctx) {
+        msgs_.pop_back();
+        fail(strfmt("chat: the conversation (%zu tokens) no longer fits the context (%d)", prompt.size(), ctx_.params().n_ctx),
+             "/reset, or a larger --ctx-size");
+    }
+    // keep the KV of the longest common prefix, decode the rest (at least one token, for its logits)
+    size_t keep = 0;
+    while (keep < cached_.size() && keep < prompt.size() && cached_[keep] == prompt[keep]) keep++;
+    if (keep == prompt.size()) keep--;
+    ctx_.seq_rm(0, (int) keep, -1);
+    cached_.resize(keep);
+    std::vector<int> rest(prompt.begin() + keep, prompt.end());
+    ctx_.decode_seq(rest, 0, (int) keep, steer_, false);
+    cached_ = prompt;
+
+    std::string text;
+    std::vector<int> gen;
+    for (int i = 0; i < p_.n_predict; i++) {
+        const int tok = llama_sampler_sample(smpl_, ctx_.raw(), -1);
+        llama_sampler_accept(smpl_, tok);
+        if (m.is_eog(tok)) break;
+        gen.push_back(tok);
+        const std::string piece = m.token_to_piece(tok, false);
+        text += piece;
+        if (on_piece) on_piece(piece);
+        ctx_.decode_seq({tok}, 0, (int) cached_.size(), steer_, false);
+        cached_.push_back(tok);
+    }
+    msgs_.push_back({"assistant", text});
+    return text;
+}
+
+} // namespace palign

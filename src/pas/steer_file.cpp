@@ -1,0 +1,231 @@
+// Steering file: GGUF writer, reader with validation, model check, description.
+#include "pas/steer_file.h"
+
+#include "engine/model.h"
+#include "util/error.h"
+#include "util/paths.h"
+
+#include "ggml.h"
+#include "gguf.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <unistd.h>
+
+namespace palign {
+
+static const char * k_arch = "palign-steer";
+
+steering steer_file::make_steering(const model_info & info, double a) const {
+    const double use = std::isnan(a) ? alpha : a;
+    steering st(info);
+    std::vector<float> v(head_dim);
+    for (const pas_head & h : heads) {
+        for (int i = 0; i < head_dim; i++) v[i] = (float) (use * h.sigma * h.dir[i]);
+        st.add_head(h.layer, h.head, v.data());
+    }
+    return st;
+}
+
+void steer_file_write(const steer_file & sf, const std::string & path) {
+    gguf_context * g = gguf_init_empty();
+    std::unique_ptr<gguf_context, void (*)(gguf_context *)> guard(g, gguf_free);
+    gguf_set_val_str(g, "general.architecture", k_arch);
+    gguf_set_val_str(g, "palign.version", sf.version.c_str());
+    gguf_set_val_str(g, "palign.method", sf.method.c_str());
+    gguf_set_val_i32(g, "palign.k", sf.params.k);
+    gguf_set_val_str(g, "palign.rank", pas_rank_name(sf.params.rank));
+    gguf_set_val_str(g, "palign.direction", pas_dir_name(sf.params.dir));
+    gguf_set_val_u64(g, "palign.seed", sf.params.seed);
+    gguf_set_val_f64(g, "palign.alpha", sf.alpha);
+    gguf_set_val_str(g, "palign.alpha_select", sf.alpha_select.c_str());
+    gguf_set_val_f64(g, "palign.cv_error", sf.cv_error);
+    gguf_set_val_str(g, "palign.person", sf.person.c_str());
+    gguf_set_val_str(g, "palign.inventory", sf.inventory.c_str());
+    gguf_set_val_i32(g, "palign.n_answers", sf.n_answers);
+    std::vector<std::string> tnames;
+    std::vector<float> tvals;
+    for (const auto & kv : sf.traits) { tnames.push_back(kv.first); tvals.push_back((float) kv.second); }
+    std::vector<const char *> tptr;
+    for (const auto & s : tnames) tptr.push_back(s.c_str());
+    gguf_set_arr_str(g, "palign.person.traits", tptr.data(), tptr.size());
+    gguf_set_arr_data(g, "palign.person.trait_means", GGUF_TYPE_FLOAT32, tvals.data(), tvals.size());
+    const model_fingerprint & fp = sf.model;
+    gguf_set_val_str(g, "palign.model.arch", fp.arch.c_str());
+    gguf_set_val_i32(g, "palign.model.n_layer", fp.n_layer);
+    gguf_set_val_i32(g, "palign.model.n_head", fp.n_head);
+    gguf_set_val_i32(g, "palign.model.n_head_kv", fp.n_head_kv);
+    gguf_set_val_i32(g, "palign.model.head_dim", fp.head_dim);
+    gguf_set_val_i32(g, "palign.model.n_embd", fp.n_embd);
+    gguf_set_val_str(g, "palign.model.tokenizer_hash", fp.tokenizer_hash.c_str());
+    gguf_set_val_str(g, "palign.model.attn_output_hash", fp.attn_output_hash.c_str());
+
+    const int n = (int) sf.heads.size();
+    std::vector<int32_t> layer(n), head(n);
+    std::vector<float> sigma(n), val(n), train(n);
+    for (int i = 0; i < n; i++) {
+        layer[i] = sf.heads[i].layer;
+        head[i] = sf.heads[i].head;
+        sigma[i] = sf.heads[i].sigma;
+        val[i] = (float) sf.heads[i].val_acc;
+        train[i] = (float) sf.heads[i].train_acc;
+    }
+    gguf_set_arr_data(g, "palign.heads.layer", GGUF_TYPE_INT32, layer.data(), n);
+    gguf_set_arr_data(g, "palign.heads.head", GGUF_TYPE_INT32, head.data(), n);
+    gguf_set_arr_data(g, "palign.heads.sigma", GGUF_TYPE_FLOAT32, sigma.data(), n);
+    gguf_set_arr_data(g, "palign.heads.val_acc", GGUF_TYPE_FLOAT32, val.data(), n);
+    gguf_set_arr_data(g, "palign.heads.train_acc", GGUF_TYPE_FLOAT32, train.data(), n);
+
+    ggml_init_params ip = { ggml_tensor_overhead() * 2 + (size_t) n * sf.head_dim * sizeof(float) + 64, nullptr, false };
+    ggml_context * ctx = ggml_init(ip);
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> cguard(ctx, ggml_free);
+    ggml_tensor * t = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, sf.head_dim, std::max(n, 1));
+    ggml_set_name(t, "pas.directions");
+    memset(t->data, 0, ggml_nbytes(t));
+    for (int i = 0; i < n; i++) {
+        if ((int) sf.heads[i].dir.size() != sf.head_dim) fail(strfmt("%s: head %d direction has %zu values, head_dim is %d", path.c_str(), i, sf.heads[i].dir.size(), sf.head_dim));
+        memcpy((float *) t->data + (size_t) i * sf.head_dim, sf.heads[i].dir.data(), sf.head_dim * sizeof(float));
+    }
+    gguf_add_tensor(g, t);
+
+    const std::string tmp = path + ".tmp." + std::to_string(getpid());
+    if (!gguf_write_to_file(g, tmp.c_str(), false)) {
+        remove(tmp.c_str());
+        fail(strfmt("%s: cannot write the steering file", path.c_str()), "check that the directory exists and is writable");
+    }
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+        remove(tmp.c_str());
+        fail(strfmt("%s: cannot move the steering file into place", path.c_str()));
+    }
+}
+
+namespace {
+struct reader {
+    const std::string & path;
+    gguf_context * g;
+    int64_t key(const char * k, gguf_type t) const {
+        const int64_t id = gguf_find_key(g, k);
+        if (id < 0) fail(strfmt("%s: field '%s' is missing", path.c_str(), k), "is this a palign steering file? (palign align writes them)");
+        if (gguf_get_kv_type(g, id) != t) fail(strfmt("%s: field '%s' has the wrong type", path.c_str(), k));
+        return id;
+    }
+    std::string str(const char * k) const { return gguf_get_val_str(g, key(k, GGUF_TYPE_STRING)); }
+    int i32(const char * k) const { return gguf_get_val_i32(g, key(k, GGUF_TYPE_INT32)); }
+    double f64(const char * k) const { return gguf_get_val_f64(g, key(k, GGUF_TYPE_FLOAT64)); }
+    template <typename T> std::vector<T> arr(const char * k, gguf_type t, size_t n) const {
+        const int64_t id = key(k, GGUF_TYPE_ARRAY);
+        if (gguf_get_arr_type(g, id) != t || gguf_get_arr_n(g, id) != n) {
+            fail(strfmt("%s: field '%s' must hold %zu values", path.c_str(), k, n));
+        }
+        const T * p = (const T *) gguf_get_arr_data(g, id);
+        return std::vector<T>(p, p + n);
+    }
+};
+} // namespace
+
+steer_file steer_file_read(const std::string & path) {
+    if (!file_exists(path)) fail(strfmt("%s: steering file not found", path.c_str()), "palign align --out writes one");
+    ggml_context * ctx = nullptr;
+    gguf_init_params ip = { /*no_alloc=*/ false, /*ctx=*/ &ctx };
+    gguf_context * g = gguf_init_from_file(path.c_str(), ip);
+    if (!g) fail(strfmt("%s: not a readable GGUF steering file (truncated or corrupt)", path.c_str()));
+    std::unique_ptr<gguf_context, void (*)(gguf_context *)> guard(g, gguf_free);
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> cguard(ctx, ggml_free);
+    reader r{path, g};
+    if (r.str("general.architecture") != k_arch) {
+        fail(strfmt("%s: field 'general.architecture' is '%s', not a palign steering file", path.c_str(), r.str("general.architecture").c_str()),
+             "pass the model with --model and the steering file with --steer");
+    }
+    steer_file sf;
+    sf.version = r.str("palign.version");
+    sf.method = r.str("palign.method");
+    sf.params.k = r.i32("palign.k");
+    const std::string rank = r.str("palign.rank"), dir = r.str("palign.direction");
+    sf.params.rank = rank == pas_rank_name(pas_rank::mean_acc) ? pas_rank::mean_acc : pas_rank::val_acc;
+    sf.params.dir = dir == pas_dir_name(pas_dir::probe) ? pas_dir::probe : pas_dir::mass_mean;
+    sf.params.seed = gguf_get_val_u64(g, r.key("palign.seed", GGUF_TYPE_UINT64));
+    sf.alpha = r.f64("palign.alpha");
+    sf.alpha_select = r.str("palign.alpha_select");
+    sf.cv_error = r.f64("palign.cv_error");
+    sf.person = r.str("palign.person");
+    sf.inventory = r.str("palign.inventory");
+    sf.n_answers = r.i32("palign.n_answers");
+    const int64_t tid = r.key("palign.person.traits", GGUF_TYPE_ARRAY);
+    const size_t nt = gguf_get_arr_n(g, tid);
+    std::vector<float> tv = r.arr<float>("palign.person.trait_means", GGUF_TYPE_FLOAT32, nt);
+    for (size_t i = 0; i < nt; i++) sf.traits[gguf_get_arr_str(g, tid, i)] = tv[i];
+    model_fingerprint & fp = sf.model;
+    fp.arch = r.str("palign.model.arch");
+    fp.n_layer = r.i32("palign.model.n_layer");
+    fp.n_head = r.i32("palign.model.n_head");
+    fp.n_head_kv = r.i32("palign.model.n_head_kv");
+    fp.head_dim = r.i32("palign.model.head_dim");
+    fp.n_embd = r.i32("palign.model.n_embd");
+    fp.tokenizer_hash = r.str("palign.model.tokenizer_hash");
+    fp.attn_output_hash = r.str("palign.model.attn_output_hash");
+
+    ggml_tensor * t = ggml_get_tensor(ctx, "pas.directions");
+    if (!t || t->type != GGML_TYPE_F32) fail(strfmt("%s: tensor 'pas.directions' (f32) is missing", path.c_str()));
+    sf.head_dim = (int) t->ne[0];
+    if (sf.head_dim != fp.head_dim) fail(strfmt("%s: tensor 'pas.directions' rows are %d wide, head_dim is %d", path.c_str(), sf.head_dim, fp.head_dim));
+    const int64_t lid = r.key("palign.heads.layer", GGUF_TYPE_ARRAY);
+    const size_t n = gguf_get_arr_n(g, lid);
+    if ((int64_t) n > t->ne[1] || (n == 0 && t->ne[1] != 1)) fail(strfmt("%s: %zu heads but 'pas.directions' has %lld rows", path.c_str(), n, (long long) t->ne[1]));
+    std::vector<int32_t> layer = r.arr<int32_t>("palign.heads.layer", GGUF_TYPE_INT32, n);
+    std::vector<int32_t> head = r.arr<int32_t>("palign.heads.head", GGUF_TYPE_INT32, n);
+    std::vector<float> sigma = r.arr<float>("palign.heads.sigma", GGUF_TYPE_FLOAT32, n);
+    std::vector<float> val = r.arr<float>("palign.heads.val_acc", GGUF_TYPE_FLOAT32, n);
+    std::vector<float> train = r.arr<float>("palign.heads.train_acc", GGUF_TYPE_FLOAT32, n);
+    for (size_t i = 0; i < n; i++) {
+        pas_head h;
+        h.layer = layer[i];
+        h.head = head[i];
+        if (h.layer < 0 || h.layer >= fp.n_layer || h.head < 0 || h.head >= fp.n_head) {
+            fail(strfmt("%s: head %zu is (layer %d, head %d), outside the model's %d x %d", path.c_str(), i, h.layer, h.head, fp.n_layer, fp.n_head));
+        }
+        h.sigma = sigma[i];
+        h.val_acc = val[i];
+        h.train_acc = train[i];
+        const float * d = (const float *) t->data + i * sf.head_dim;
+        h.dir.assign(d, d + sf.head_dim);
+        sf.heads.push_back(h);
+    }
+    return sf;
+}
+
+void steer_file_check(const steer_file & sf, const std::string & path, const model_fingerprint & fp, const std::string & model_path) {
+    const std::string d = sf.model.diff(fp);
+    if (!d.empty()) {
+        fail(strfmt("%s: fitted on another model than %s (%s)", path.c_str(), model_path.c_str(), d.c_str()),
+             "fit a steering file for this model with palign align");
+    }
+}
+
+std::string steer_file_describe(const steer_file & sf) {
+    std::string s;
+    s += strfmt("palign steering file (palign %s), method %s\n", sf.version.c_str(), sf.method.c_str());
+    s += strfmt("person      %s (%s, %d answers)\n", sf.person.c_str(), sf.inventory.c_str(), sf.n_answers);
+    s += "traits     ";
+    for (const auto & kv : sf.traits) s += strfmt(" %s=%.2f", kv.first.c_str(), kv.second);
+    s += "\n";
+    s += strfmt("alpha       %g (%s)%s\n", sf.alpha, sf.alpha_select.c_str(),
+                std::isnan(sf.cv_error) ? "" : strfmt(", cv composite error %.3f", sf.cv_error).c_str());
+    s += strfmt("fit         K=%d, rank %s, direction %s, seed %llu\n", sf.params.k, pas_rank_name(sf.params.rank),
+                pas_dir_name(sf.params.dir), (unsigned long long) sf.params.seed);
+    const model_fingerprint & fp = sf.model;
+    s += strfmt("model       %s, %d layers, %d heads (kv %d) of %d, n_embd %d\n", fp.arch.c_str(), fp.n_layer, fp.n_head,
+                fp.n_head_kv, fp.head_dim, fp.n_embd);
+    s += strfmt("            tokenizer %s, attn_output %s\n", fp.tokenizer_hash.c_str(), fp.attn_output_hash.c_str());
+    s += strfmt("heads       %zu (best first)\n", sf.heads.size());
+    s += "  layer head  val_acc train_acc    sigma  |dir|\n";
+    for (const pas_head & h : sf.heads) {
+        double nrm = 0;
+        for (float x : h.dir) nrm += (double) x * x;
+        s += strfmt("  %5d %4d  %7.3f %9.3f %8.4f  %5.3f\n", h.layer, h.head, h.val_acc, h.train_acc, h.sigma, std::sqrt(nrm));
+    }
+    return s;
+}
+
+} // namespace palign
