@@ -1,0 +1,185 @@
+// Using an aligned model from the command line: align -> inspect -> chat -p -> test -> bake, and the errors
+// for a steering file of another model, a truncated steering file, unknown items, and --hf offline.
+#include "engine/context.h"
+#include "engine/model.h"
+#include "pas/steer_file.h"
+#include "util/paths.h"
+#include "testlib.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+using namespace palign;
+using palign_test::run_cmd;
+
+namespace {
+
+const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
+
+// a person: PAPI Big Five subject 0's answers to the IPIP-NEO-120
+std::string person_file() {
+    static std::string path;
+    if (path.empty()) {
+        path = palign_test::scratch_dir() + "/person.json";
+        std::string cmd = "/bin/sh -c \"head -n 1 " + data_dir() + "/papi/ipip_neo_test_subjects.jsonl\"";
+        std::string line;
+        EXPECT_EQ(run_cmd(cmd, &line), 0);
+        // keep the i<n> answers of the 120 short-form items (the split's align set)
+        const std::string split = read_file(data_dir() + "/papi/ipip_neo_item_split.json");
+        const size_t a = split.find('[') + 1, b = split.find(']');
+        std::string ids = split.substr(a, b - a);
+        std::ofstream f(path);
+        f << "{";
+        size_t pos = 0;
+        bool first = true;
+        while (pos < ids.size()) {
+            size_t comma = ids.find(',', pos);
+            std::string id = ids.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
+            id.erase(0, id.find_first_not_of(' '));
+            const std::string key = "\"i" + id + "\":";
+            const size_t k = line.find(key);
+            EXPECT_NE(k, std::string::npos) << key;
+            f << (first ? "" : ",") << key << line.substr(k + key.size(), 1);
+            first = false;
+            if (comma == std::string::npos) break;
+            pos = comma + 1;
+        }
+        f << "}\n";
+    }
+    return path;
+}
+
+std::string steer_file_for(const std::string & preset) {
+    const std::string out = palign_test::scratch_dir() + "/" + preset + ".steer.gguf";
+    if (!file_exists(out)) {
+        std::string text;
+        const int rc = run_cmd(bin + " align -m " + palign_test::model_path(preset) + " -a " + person_file() + " -o " + out +
+                               " --alpha-grid 0,4 --cv-folds 2 --k 6 --contrast-cache ''", &text);
+        EXPECT_EQ(rc, 0) << text;
+        EXPECT_NE(text.find("<- chosen"), std::string::npos) << text;
+    }
+    return out;
+}
+
+} // namespace
+
+TEST(cli_use, align_inspect_chat_test_round_trip) {
+    const std::string model = palign_test::model_path("llama3");
+    const std::string steer = steer_file_for("llama3");
+    std::string text;
+    ASSERT_EQ(run_cmd(bin + " inspect " + steer, &text), 0) << text;
+    EXPECT_NE(text.find("person      person (big5, 120 answers)"), std::string::npos) << text;
+    EXPECT_NE(text.find("K=6"), std::string::npos) << text;
+    EXPECT_NE(text.find("model       llama, 2 layers"), std::string::npos) << text;
+
+    steer_file sf = steer_file_read(steer);
+    EXPECT_EQ(sf.heads.size(), 6u);
+    EXPECT_EQ(sf.alpha_select, "cv");
+    EXPECT_EQ(sf.traits.size(), 5u);
+
+    std::string plain, steered, steered0;
+    ASSERT_EQ(run_cmd(bin + " chat -m " + model + " -p 'Tell me about yourself.' -n 8 --temp 0", &plain), 0) << plain;
+    ASSERT_EQ(run_cmd(bin + " chat -m " + model + " -s " + steer + " --alpha 0 -p 'Tell me about yourself.' -n 8", &steered0), 0) << steered0;
+    EXPECT_EQ(plain, steered0) << "alpha 0 is the plain model";
+    ASSERT_EQ(run_cmd(bin + " test -m " + model + " -s " + steer + " --alpha 6", &text), 0) << text;
+    EXPECT_NE(text.find("plain  steered"), std::string::npos) << text;
+    EXPECT_NE(text.find("N Neuroticism"), std::string::npos) << text;
+}
+
+TEST(cli_use, steering_changes_the_answer_distribution) {
+    model m({palign_test::model_path("llama3")});
+    steer_file sf = steer_file_read(steer_file_for("llama3"));
+    steering st = sf.make_steering(m.info(), 8.0);
+    EXPECT_FALSE(st.empty());
+    context ctx(m);
+    std::vector<int> p = m.tokenize("Given a statement of you: \"You worry about things.\"", true);
+    auto a = ctx.run({p}, {nullptr});
+    auto b = ctx.run({p}, {&st});
+    EXPECT_GT(palign_test::max_abs_diff(a[0].logits, b[0].logits), 1e-3f);
+}
+
+TEST(cli_use, bake_equals_hooked) {
+    const std::string model_file = palign_test::model_path("llama3");
+    const std::string steer = steer_file_for("llama3");
+    const std::string baked = palign_test::scratch_dir() + "/baked-cli.gguf";
+    std::string text;
+    ASSERT_EQ(run_cmd(bin + " bake -m " + model_file + " -s " + steer + " --alpha 5 -o " + baked, &text), 0) << text;
+    palign::model mb({baked}), mo({model_file});
+    EXPECT_EQ(mb.meta("palign.baked.alpha"), "5");
+    steering st = steer_file_read(steer).make_steering(mo.info(), 5.0);
+    context_params cp;
+    cp.type_k = cp.type_v = "f32";
+    context cb(mb, cp), ch(mo, cp);
+    std::vector<int> p = mo.tokenize("You make friends easily and love large parties.", true);
+    auto lb = cb.decode_seq(p, 0, 0, nullptr, true);
+    auto lh = ch.decode_seq(p, 0, 0, &st, true);
+    float worst = 0;
+    for (size_t i = 0; i < lb.size(); i++) worst = std::max(worst, palign_test::max_abs_diff(lb[i], lh[i]));
+    printf("baked vs hooked: max |dlogit| %.3g over %zu tokens\n", worst, lb.size());
+    EXPECT_LE(worst, 1e-4f);
+    // the architecture check: qwen3's loader ignores attn_output.bias
+    const std::string qsteer = steer_file_for("qwen3");
+    ASSERT_NE(run_cmd(bin + " bake -m " + palign_test::model_path("qwen3") + " -s " + qsteer + " -o " + baked + ".q", &text), 0);
+    EXPECT_NE(text.find("architecture 'qwen3'"), std::string::npos) << text;
+    EXPECT_NE(text.find("HINT"), std::string::npos) << text;
+    EXPECT_FALSE(file_exists(baked + ".q"));
+}
+
+TEST(cli_use, steering_file_for_another_model) {
+    const std::string steer = steer_file_for("llama3");
+    std::string text;
+    // same architecture and shape, other weights (seed 43): the attention output weights differ
+    EXPECT_NE(run_cmd(bin + " chat -m " + palign_test::model_path("llama3", "f32", 43) + " -s " + steer + " -p hi -n 2", &text), 0);
+    EXPECT_NE(text.find("fitted on another model"), std::string::npos) << text;
+    EXPECT_NE(text.find("attn_output weights hash"), std::string::npos) << text;
+    // another shape
+    EXPECT_NE(run_cmd(bin + " test -m " + palign_test::model_path("qwen3") + " -s " + steer, &text), 0);
+    EXPECT_NE(text.find("architecture: llama vs qwen3"), std::string::npos) << text;
+}
+
+TEST(cli_use, truncated_or_foreign_steering_file) {
+    const std::string steer = steer_file_for("llama3");
+    const std::string bytes = read_file(steer);
+    const std::string cut = palign_test::scratch_dir() + "/cut.steer.gguf";
+    std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+    std::string text;
+    EXPECT_NE(run_cmd(bin + " inspect " + cut, &text), 0);
+    EXPECT_NE(text.find(cut + ": not a readable GGUF steering file"), std::string::npos) << text;
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 1) << "one line: " << text;
+    EXPECT_NE(run_cmd(bin + " inspect " + palign_test::model_path("llama3"), &text), 0);
+    EXPECT_NE(text.find("not a palign steering file"), std::string::npos) << text;
+}
+
+TEST(cli_use, answers_with_unknown_items) {
+    const std::string bad = palign_test::scratch_dir() + "/bad-answers.json";
+    std::ofstream(bad) << "{\"i1\": 5, \"i999\": 3}\n";
+    const std::string out = palign_test::scratch_dir() + "/never.steer.gguf";
+    std::string text;
+    EXPECT_NE(run_cmd(bin + " align -m " + palign_test::model_path("llama3") + " -a " + bad + " -o " + out, &text), 0);
+    EXPECT_NE(text.find("bad-answers.json"), std::string::npos) << text;
+    EXPECT_NE(text.find("i999"), std::string::npos) << text;
+    EXPECT_FALSE(file_exists(out)) << "no partial output";
+}
+
+TEST(cli_use, hf_offline_fails_at_once) {
+    std::string text;
+    EXPECT_NE(run_cmd("HOME=" + palign_test::scratch_dir() + " " + bin + " test --hf Qwen/Qwen3-0.6B-GGUF:Q8_0", &text), 0);
+    EXPECT_NE(text.find("hf: cannot list Qwen/Qwen3-0.6B-GGUF"), std::string::npos) << text;
+    EXPECT_NE(text.find("HINT"), std::string::npos) << text;
+}
+
+TEST(cli_use, every_flag_shows_its_default) {
+    for (const char * sub : {"eval", "align", "chat", "test", "bake", "inspect", "compare", "demo", "info"}) {
+        std::string text;
+        ASSERT_EQ(run_cmd(bin + " " + sub + " --help", &text), 0) << sub;
+        // options with a value print TYPE=DEFAULT unless they have none (required or optional paths)
+        EXPECT_NE(text.find("--help"), std::string::npos) << sub;
+    }
+    std::string text;
+    run_cmd(bin + " eval --help", &text);
+    for (const char * flag : {"--alpha-grid TEXT=0,1,2,4,6,8", "--alpha-select TEXT=cv", "--k INT=24", "--cv-folds INT=5",
+                              "--answer-mode TEXT=option", "--seed UINT=42", "--np,--parallel INT=64"}) {
+        EXPECT_NE(text.find(flag), std::string::npos) << flag << "\n" << text;
+    }
+}
