@@ -16,7 +16,7 @@ namespace palign {
 void register_demo(CLI::App & app) {
     auto * cmd = app.add_subcommand("demo", "run the evaluation (none, few-shot, personality-prompt, PAS) on a generated "
                                             "random-weight test model: the pipeline end to end, no download");
-    static std::string preset = "qwen3", out = "palign-demo", data_dir_opt, subjects = "0:3";
+    static std::string preset = "qwen3", out = "palign-demo", data_dir_opt, subjects = "0:2";
     static std::string model_dir = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/models";
     static int threads = 0;
     cmd->add_option("--preset", preset, "test model preset (llama3, llama2, mistral, qwen3)");
