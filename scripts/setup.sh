@@ -19,11 +19,14 @@ for a in "$@"; do
   esac
 done
 
-# build tools and libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests)
-pkgs=(cmake g++ make git npm ca-certificates libgtest-dev libcli11-dev libcurl4-openssl-dev python3 python3-numpy python3-sklearn)
+# build tools (checked as commands: they may come from outside Debian, like a nodesource npm) and the
+# libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests)
+tools=(cmake:cmake g++:g++ make:make git:git npm:npm)
+libs=(ca-certificates libgtest-dev libcli11-dev libeigen3-dev libcurl4-openssl-dev python3 python3-numpy python3-sklearn)
 if [ $apt = 1 ]; then
   missing=()
-  for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+  for t in "${tools[@]}"; do command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}"); done
+  for p in "${libs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
   if [ ${#missing[@]} -gt 0 ]; then
     echo "setup.sh: installing ${missing[*]}" >&2
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
