@@ -214,18 +214,12 @@ int main(int argc, char ** argv) {
             n_fwd = grid.size() * env.eval.size();
             fwd_desc = strfmt("%zu alphas x %zu evaluation items", grid.size(), env.eval.size());
         } else {
-            // the folds of src/eval/protocol.cpp (same shuffle), each with its own few-shot prompt
-            const int n = (int) env.align.size();
-            const int kf = std::max(2, std::min(folds, n));
-            std::vector<int> order(n);
-            for (int i = 0; i < n; i++) order[i] = i;
-            rng g(ep.seed ^ fnv1a64(s.id.data(), s.id.size()));
-            for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
-            for (int f = 0; f < kf; f++) {
-                std::vector<int> train, test;
-                for (int i = 0; i < n; i++) (i % kf == f ? test : train).push_back(order[i]);
-                std::sort(train.begin(), train.end());
-                std::sort(test.begin(), test.end());
+            // the folds of the protocol (cv_make_folds), each with its own few-shot prompt
+            const auto folds_v = cv_make_folds((int) env.align.size(), folds, ep.seed, s.id);
+            const int kf = (int) folds_v.size();
+            for (const cv_fold & fold : folds_v) {
+                const std::vector<int> & train = fold.train;
+                const std::vector<int> & test = fold.test;
                 std::vector<const item *> tr, te;
                 for (int i : train) tr.push_back(env.align[i]);
                 for (int i : test) te.push_back(env.align[i]);

@@ -20,24 +20,17 @@ void register_align(CLI::App & app) {
     auto * cmd = app.add_subcommand("align", "fit PAS for one person from their answers; write a steering file");
     static model_opts mo;
     static ask_opts ao;
-    static std::string answers, out, inventory_name = "big5", alpha_grid = "0,1,2,4,6,8", rank = "val",
-                       direction = "mass-mean", system = "default";
+    static pas_opts po;
+    static std::string answers, out, inventory_name = "big5", system = "default";
     static std::string cache = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/contrast";
     static double alpha = NAN;
-    static int k = 24, folds = 5;
-    static uint64_t seed = 42;
     add_model_options(cmd, mo);
     cmd->add_option("-a,--answers", answers, "the person's answers: JSON object {\"<item id>\": 1..5} (i1..i300 or M1..P9)")->required();
     cmd->add_option("-o,--out", out, "steering file to write (GGUF)")->required();
     cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO-120 items) or sd3 (SD-3 align items)");
     cmd->add_option("--alpha", alpha, "use this alpha instead of choosing it by cross-validation");
-    cmd->add_option("--alpha-grid", alpha_grid, "alphas tried by cross-validation");
-    cmd->add_option("--cv-folds", folds, "cross-validation folds over the person's answers");
-    cmd->add_option("--k", k, "heads kept");
-    cmd->add_option("--rank", rank, "head ranking: val or mean (reference code)");
-    cmd->add_option("--direction", direction, "mass-mean (reference code) or probe (the paper's text)");
     cmd->add_option("--system", system, "system prompt while choosing alpha: default (steering alone, as the file is used) or few-shot");
-    cmd->add_option("--seed", seed, "seed of the probe split and the folds");
+    add_pas_options(cmd, po);
     cmd->add_option("--contrast-cache", cache, "directory caching the contrast activations per model (\"\" = off)");
     add_ask_options(cmd, ao);
     cmd->callback([] {
@@ -51,23 +44,9 @@ void register_align(CLI::App & app) {
 
         eval_params e;
         e.ask = ao.params();
-        e.cv_folds = folds;
-        e.pas.k = k;
-        e.pas.seed = e.seed = seed;
-        e.pas.rank = rank == "mean" ? pas_rank::mean_acc : pas_rank::val_acc;
-        if (rank != "val" && rank != "mean") fail(strfmt("--rank: unknown '%s'", rank.c_str()), "use val or mean");
-        e.pas.dir = direction == "probe" ? pas_dir::probe : pas_dir::mass_mean;
-        if (direction != "probe" && direction != "mass-mean") fail(strfmt("--direction: unknown '%s'", direction.c_str()), "use mass-mean or probe");
+        po.apply(e);
         if (system != "default" && system != "few-shot") fail(strfmt("--system: unknown '%s'", system.c_str()), "use default or few-shot");
         e.pas_few_shot = system == "few-shot";
-        e.alpha_grid.clear();
-        std::stringstream ss(alpha_grid);
-        for (std::string a; std::getline(ss, a, ',');) {
-            char * end = nullptr;
-            double v = strtod(a.c_str(), &end);
-            if (a.empty() || *end) fail(strfmt("--alpha-grid: '%s' is not a number", a.c_str()));
-            e.alpha_grid.push_back(v);
-        }
 
         // the person's answered align items
         eval_env env;

@@ -42,11 +42,9 @@ void register_eval(CLI::App & app) {
     auto * cmd = app.add_subcommand("eval", "align on each subject's align items, evaluate on the rest (the paper's experiment)");
     static model_opts mo;
     static ask_opts ao;
-    static std::string methods = "pas", inventory_name = "big5", subjects = "0:300", out, alpha_grid = "0,1,2,4,6,8",
-                       select = "cv", rank = "val", direction = "mass-mean", pas_system = "few-shot";
+    static pas_opts po;
+    static std::string methods = "pas", inventory_name = "big5", subjects = "0:300", out, select = "cv", pas_system = "few-shot";
     static std::string cache = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/contrast";
-    static int k = 24, folds = 5;
-    static uint64_t seed = 42;
     static bool quiet = false;
     add_model_options(cmd, mo);
     cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all), and "
@@ -56,14 +54,9 @@ void register_eval(CLI::App & app) {
     cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO: align 120, evaluate 180) or sd3 (align 18, evaluate 9)");
     cmd->add_option("--subjects", subjects, "test subjects as a range FIRST:END (file order, END excluded) or one index");
     cmd->add_option("-o,--out", out, "output directory (rerun the same command to resume)")->required();
-    cmd->add_option("--alpha-grid", alpha_grid, "PAS: comma list of alphas to search");
     cmd->add_option("--alpha-select", select, "PAS: cv (k-fold on the align items, honest) or eval (the paper's: best alpha on the evaluation items, ORACLE)");
-    cmd->add_option("--cv-folds", folds, "PAS: folds for --alpha-select cv");
-    cmd->add_option("--k", k, "PAS: heads kept");
-    cmd->add_option("--rank", rank, "PAS: head ranking: val (validation accuracy) or mean (mean of validation and train, the reference code's)");
-    cmd->add_option("--direction", direction, "PAS: mass-mean (reference code) or probe (probe weights, the paper's text)");
     cmd->add_option("--pas-system", pas_system, "PAS system prompt: few-shot (reference) or default (steering alone)");
-    cmd->add_option("--seed", seed, "seed of the 60/40 probe split and the cv folds");
+    add_pas_options(cmd, po);
     cmd->add_option("--contrast-cache", cache, "directory caching the contrast activations per model (\"\" = off)");
     cmd->add_flag("-q,--quiet", quiet, "no progress line");
     add_ask_options(cmd, ao);
@@ -82,30 +75,13 @@ void register_eval(CLI::App & app) {
         rp.progress = !quiet;
         eval_params & e = rp.eval;
         e.ask = ao.params();
-        e.alpha_grid.clear();
-        for (const auto & a : split_commas(alpha_grid)) {
-            char * end = nullptr;
-            double v = strtod(a.c_str(), &end);
-            if (*end || !std::isfinite(v)) fail(strfmt("--alpha-grid: '%s' is not a number", a.c_str()));
-            e.alpha_grid.push_back(v);
-        }
-        if (e.alpha_grid.empty()) fail("--alpha-grid: empty");
+        po.apply(e);
         if (select == "cv") e.select = alpha_select::cv;
         else if (select == "eval") e.select = alpha_select::eval;
         else fail(strfmt("--alpha-select: unknown '%s'", select.c_str()), "use cv or eval");
-        e.cv_folds = folds;
-        e.pas.k = k;
-        if (rank == "val") e.pas.rank = pas_rank::val_acc;
-        else if (rank == "mean") e.pas.rank = pas_rank::mean_acc;
-        else fail(strfmt("--rank: unknown '%s'", rank.c_str()), "use val or mean");
-        if (direction == "mass-mean") e.pas.dir = pas_dir::mass_mean;
-        else if (direction == "probe") e.pas.dir = pas_dir::probe;
-        else fail(strfmt("--direction: unknown '%s'", direction.c_str()), "use mass-mean or probe");
         if (pas_system == "few-shot") e.pas_few_shot = true;
         else if (pas_system == "default") e.pas_few_shot = false;
         else fail(strfmt("--pas-system: unknown '%s'", pas_system.c_str()), "use few-shot or default");
-        e.pas.seed = seed;
-        e.seed = seed;
 
         bool need_model = false;
         for (eval_method mth : rp.methods) need_model |= eval_method_needs_model(mth);

@@ -4,6 +4,10 @@
 #include "engine/hf_download.h"
 #include "util/error.h"
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
 namespace palign {
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
@@ -29,6 +33,38 @@ void add_ask_options(CLI::App * cmd, ask_opts & o) {
                     "(weighted median: least expected absolute error)");
     cmd->add_option("--n-generate", o.n_generate, "generation mode: greedy tokens per item");
     cmd->add_option("--date", o.date, "date shown by chat templates that print today's date (YYYY-MM-DD)");
+}
+
+void add_pas_options(CLI::App * cmd, pas_opts & o) {
+    cmd->add_option("--alpha-grid", o.alpha_grid, "PAS: comma list of alphas to search");
+    cmd->add_option("--cv-folds", o.folds, "PAS: folds of the cross-validation over the align answers");
+    cmd->add_option("--k", o.k, "PAS: heads kept");
+    cmd->add_option("--rank", o.rank, "PAS: head ranking: val (validation accuracy) or mean (mean of validation and train, the reference code's)");
+    cmd->add_option("--direction", o.direction, "PAS: mass-mean (reference code) or probe (probe weights, the paper's text)");
+    cmd->add_option("--seed", o.seed, "seed of the 60/40 probe split and the cv folds");
+}
+
+void pas_opts::apply(eval_params & e) const {
+    e.alpha_grid.clear();
+    size_t pos = 0;
+    while (pos <= alpha_grid.size()) {
+        const size_t comma = std::min(alpha_grid.find(',', pos), alpha_grid.size());
+        const std::string a = alpha_grid.substr(pos, comma - pos);
+        char * end = nullptr;
+        const double v = strtod(a.c_str(), &end);
+        if (a.empty() || *end || !std::isfinite(v)) fail(strfmt("--alpha-grid: '%s' is not a number", a.c_str()), "use e.g. 0,1,2,4,6,8");
+        e.alpha_grid.push_back(v);
+        pos = comma + 1;
+    }
+    if (rank == "val") e.pas.rank = pas_rank::val_acc;
+    else if (rank == "mean") e.pas.rank = pas_rank::mean_acc;
+    else fail(strfmt("--rank: unknown '%s'", rank.c_str()), "use val or mean");
+    if (direction == "mass-mean") e.pas.dir = pas_dir::mass_mean;
+    else if (direction == "probe") e.pas.dir = pas_dir::probe;
+    else fail(strfmt("--direction: unknown '%s'", direction.c_str()), "use mass-mean or probe");
+    e.pas.k = k;
+    e.cv_folds = folds;
+    e.pas.seed = e.seed = seed;
 }
 
 ask_params ask_opts::params() const {

@@ -4,6 +4,7 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "eval/ask.h"
+#include "eval/protocol.h"
 #include "pas/steer_file.h"
 
 #include <CLI/CLI.hpp>
@@ -30,7 +31,19 @@ struct ask_opts {
     ask_params params() const;       // throws on an unknown mode or rule
 };
 
+// PAS fit and alpha search flags shared by eval and align
+struct pas_opts {
+    std::string alpha_grid = "0,1,2,4,6,8";
+    std::string rank       = "val";         // val | mean
+    std::string direction  = "mass-mean";   // mass-mean | probe
+    int k       = 24;
+    int folds   = 5;
+    uint64_t seed = 42;
+    void apply(eval_params & e) const;      // throws on an unknown value, naming the flag
+};
+
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
+void add_pas_options(CLI::App * cmd, pas_opts & o);
 void add_ask_options(CLI::App * cmd, ask_opts & o);
 
 // a steering file loaded for a model (checked against the model's fingerprint), at its alpha or `alpha`

@@ -71,25 +71,34 @@ static double best_alpha(const std::vector<alpha_point> & curve) {
     return best;
 }
 
+std::vector<cv_fold> cv_make_folds(int n, int cv_folds, uint64_t seed, const std::string & subject_id) {
+    const int k = std::max(2, std::min(cv_folds, n));
+    std::vector<int> order(n);
+    for (int i = 0; i < n; i++) order[i] = i;
+    rng g(seed ^ fnv1a64(subject_id.data(), subject_id.size()));
+    for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
+    std::vector<cv_fold> folds(k);
+    for (int i = 0; i < n; i++) {
+        for (int f = 0; f < k; f++) (i % k == f ? folds[f].test : folds[f].train).push_back(order[i]);
+    }
+    for (auto & f : folds) {
+        std::sort(f.train.begin(), f.train.end());
+        std::sort(f.test.begin(), f.test.end());
+    }
+    return folds;
+}
+
 cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p) {
     const inventory & inv = *env.inv;
     const model_info & info = env.ctx->mdl().info();
     if (!env.contrast) fail("pas: no contrast set");
     std::vector<double> grid = p.alpha_grid;
     std::sort(grid.begin(), grid.end());
-    // k folds over the align items (deterministic shuffle by seed and subject)
     const int n = (int) env.align.size();
-    const int k = std::max(2, std::min(p.cv_folds, n));
-    std::vector<int> order(n);
-    for (int i = 0; i < n; i++) order[i] = i;
-    rng g(p.seed ^ fnv1a64(s.id.data(), s.id.size()));
-    for (int i = n - 1; i > 0; i--) std::swap(order[i], order[g.below(i + 1)]);
     std::vector<answer> held(n * grid.size());   // [alpha][align item]
-    for (int f = 0; f < k; f++) {
-        std::vector<int> train, test;
-        for (int i = 0; i < n; i++) (i % k == f ? test : train).push_back(order[i]);
-        std::sort(train.begin(), train.end());
-        std::sort(test.begin(), test.end());
+    for (const cv_fold & fold : cv_make_folds(n, p.cv_folds, p.seed, s.id)) {
+        const std::vector<int> & train = fold.train;
+        const std::vector<int> & test = fold.test;
         std::vector<const item *> train_items, test_items;
         for (int i : train) train_items.push_back(env.align[i]);
         for (int i : test) test_items.push_back(env.align[i]);

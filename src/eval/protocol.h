@@ -85,4 +85,11 @@ struct cv_result {
 };
 cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p);
 
+// the cross-validation folds of n align items: per fold its train and held-out (test) indices, ascending;
+// k = cv_folds clamped to [2, n]; a deterministic shuffle from the seed and the subject id
+struct cv_fold {
+    std::vector<int> train, test;
+};
+std::vector<cv_fold> cv_make_folds(int n, int cv_folds, uint64_t seed, const std::string & subject_id);
+
 } // namespace palign
