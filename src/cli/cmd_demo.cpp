@@ -14,7 +14,7 @@
 namespace palign {
 
 void register_demo(CLI::App & app) {
-    auto * cmd = app.add_subcommand("demo", "run the evaluation (none, few-shot, personality-prompt, PAS) on a generated "
+    auto * cmd = app.add_subcommand("demo", "run the evaluation (none, few-shot, personality-prompt, PAS, trait-key-median) on a generated "
                                             "random-weight test model: the pipeline end to end, no download");
     static std::string preset = "qwen3", out = "palign-demo", data_dir_opt, subjects = "0:2";
     static std::string model_dir = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/models";
@@ -42,7 +42,8 @@ void register_demo(CLI::App & app) {
 
         runner_params rp;
         rp.out_dir = out;
-        rp.methods = {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas};
+        rp.methods = {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas,
+                      eval_method::trait_key_median};   // the floor an LLM method must beat
         rp.data_dir = data_dir_opt;
         const size_t c = subjects.find(':');
         if (c == std::string::npos) fail(strfmt("--subjects '%s': use FIRST:END", subjects.c_str()));
