@@ -97,14 +97,18 @@ void gguf_copy_with(const std::string & in, const std::string & out,
         memcpy(gt->data, t.data.data(), t.data.size() * sizeof(float));
         gguf_add_tensor(dst, gt);
     }
-    const std::string tmp = out + ".tmp." + std::to_string(getpid());
-    if (!gguf_write_to_file(dst, tmp.c_str(), false)) {
+    gguf_write_atomic(dst, out, "GGUF");
+}
+
+void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what) {
+    const std::string tmp = path + ".tmp." + std::to_string(getpid());
+    if (!gguf_write_to_file(g, tmp.c_str(), false)) {
         remove(tmp.c_str());
-        fail(strfmt("%s: cannot write GGUF", out.c_str()), "check that the directory exists and is writable");
+        fail(strfmt("%s: cannot write the %s", path.c_str(), what), "check that the directory exists and is writable");
     }
-    if (rename(tmp.c_str(), out.c_str()) != 0) {
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
         remove(tmp.c_str());
-        fail(strfmt("%s: cannot rename %s into place", out.c_str(), tmp.c_str()));
+        fail(strfmt("%s: cannot move the %s into place", path.c_str(), what));
     }
 }
 

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+struct gguf_context;
+
 namespace palign {
 
 struct gguf_tensor_f32 {
@@ -25,6 +27,10 @@ std::map<std::string, gguf_tensor_f32> gguf_read_tensors(const std::string & pat
 void gguf_copy_with(const std::string & in, const std::string & out,
                     const std::vector<gguf_tensor_f32> & tensors,
                     const std::map<std::string, std::string> & meta_str = {});
+
+// write a GGUF to "<path>.tmp.<pid>" and rename it into place; on failure nothing is left behind and the
+// error names the path and `what` ("steering file", "test model", ...)
+void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what);
 
 // y = W x for a GGUF matrix W with ne = {n_in, n_out} (x: n_in, y: n_out)
 std::vector<float> matvec(const gguf_tensor_f32 & w, const std::vector<float> & x);

@@ -1,6 +1,7 @@
 // Test models: GGUF writer for random-weight llama/qwen3 models with a real vocabulary.
 #include "engine/test_model.h"
 
+#include "engine/gguf_util.h"
 #include "util/error.h"
 #include "util/rng.h"
 
@@ -116,15 +117,7 @@ void write_test_model(const test_model_params & p, const std::string & out) {
     }
     gguf_set_val_u32(g, "general.file_type", wtype == GGML_TYPE_F32 ? 0 : wtype == GGML_TYPE_F16 ? 1 : 7);
 
-    const std::string tmp = out + ".tmp." + std::to_string(getpid());
-    if (!gguf_write_to_file(g, tmp.c_str(), false)) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot write test model", out.c_str()));
-    }
-    if (rename(tmp.c_str(), out.c_str()) != 0) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot move the test model into place", out.c_str()));
-    }
+    gguf_write_atomic(g, out, "test model");
 }
 
 } // namespace palign

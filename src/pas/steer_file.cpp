@@ -2,6 +2,7 @@
 #include "pas/steer_file.h"
 
 #include "engine/model.h"
+#include "engine/gguf_util.h"
 #include "util/error.h"
 #include "util/paths.h"
 
@@ -90,15 +91,7 @@ void steer_file_write(const steer_file & sf, const std::string & path) {
     }
     gguf_add_tensor(g, t);
 
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    if (!gguf_write_to_file(g, tmp.c_str(), false)) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot write the steering file", path.c_str()), "check that the directory exists and is writable");
-    }
-    if (rename(tmp.c_str(), path.c_str()) != 0) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot move the steering file into place", path.c_str()));
-    }
+    gguf_write_atomic(g, path, "steering file");
 }
 
 namespace {
