@@ -89,7 +89,6 @@ void context::seq_rm(int seq, int p0, int p1) { llama_memory_seq_rm(llama_get_me
 void context::seq_cp(int src, int dst, int p0, int p1) { llama_memory_seq_cp(llama_get_memory(ctx_), src, dst, p0, p1); }
 
 void context::decode(const std::vector<batch_row> & rows, const std::function<void(size_t, const float *)> & on_logits) {
-    const int n_vocab = model_.info().n_vocab;
     const size_t nb = (size_t) params_.n_batch;
     llama_batch batch = llama_batch_init((int) std::min(nb, rows.size()), 0, 1);
     std::vector<const steering *> row_steer;
@@ -138,7 +137,6 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
         throw;
     }
     llama_batch_free(batch);
-    (void) n_vocab;
 }
 
 std::vector<std::vector<float>> context::decode_seq(const std::vector<int> & tokens, int seq, int pos0,

@@ -31,14 +31,6 @@ std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg>
     return ids;
 }
 
-std::vector<int> item_prompt_tokens(const model & m, const std::string & system, const std::string & question,
-                                    const chat_options & opts) {
-    // the prompt ending in "A" without its last token is exactly what precedes the answer's first token
-    std::vector<int> t = chat_tokens(m, {{"system", system}, {"user", question}}, "A", opts);
-    t.pop_back();
-    return t;
-}
-
 std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
                               const std::string & system, const steering * steer, const ask_params & p) {
     const model & m = ctx.mdl();

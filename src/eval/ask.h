@@ -32,10 +32,6 @@ struct ask_params {
 // letter with what precedes it).
 std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg> & msgs, const chat_options & opts = {});
 
-// The prompt (tokens) for one item: chat(system, question) ending where the answer's first token goes.
-std::vector<int> item_prompt_tokens(const model & m, const std::string & system, const std::string & question,
-                                    const chat_options & opts = {});
-
 // Ask every item with the same system prompt and steering (nullptr = none); answers in item order.
 std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
                               const std::string & system, const steering * steer, const ask_params & p = {});

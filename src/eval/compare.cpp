@@ -4,6 +4,7 @@
 #include "eval/calibration.h"
 #include "eval/predictors.h"
 #include "eval/protocol.h"
+#include "eval/run_store.h"
 #include "util/error.h"
 #include "util/paths.h"
 #include "util/rng.h"
@@ -91,31 +92,15 @@ static double num_field(const json & obj, const std::string & key, const std::st
 
 // PAS extras from DIR/<method>.jsonl: alpha per subject and the alpha selection
 static void read_checkpoints(const std::string & path, std::map<std::string, double> & alphas, std::string & select) {
-    if (!file_exists(path)) return;
-    const std::string text = read_file(path);
-    size_t pos = 0;
-    int line = 0;
-    while (pos < text.size()) {
-        const size_t nl = text.find('\n', pos);
-        line++;
-        if (nl == std::string::npos) break;   // a partial last line (interrupted write)
-        const std::string l = text.substr(pos, nl - pos);
-        pos = nl + 1;
-        if (l.empty()) continue;
-        json j;
-        try {
-            j = json::parse(l);
-        } catch (const std::exception & e) {
-            fail(strfmt("%s:%d: malformed JSON (%s)", path.c_str(), line, e.what()));
-        }
-        if (!j.is_object() || j.contains("error")) continue;
+    read_jsonl(path, [&](int, const json & j) {
+        if (!j.is_object() || j.contains("error")) return;
         if (j.contains("alpha_select") && j["alpha_select"].is_string() && select.empty()) {
             select = select_from_text(j["alpha_select"].get<std::string>());
         }
         if (j.contains("subject") && j["subject"].is_string() && j.contains("alpha") && j["alpha"].is_number()) {
             alphas[j["subject"].get<std::string>()] = j["alpha"].get<double>();
         }
-    }
+    });
 }
 
 static method_run method_from_report(const std::string & json_path, const json & j);

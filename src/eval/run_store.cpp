@@ -150,17 +150,15 @@ stored_result result_from_json(const inventory & inv, const json & j, const std:
     return r;
 }
 
-std::vector<stored_result> run_store::load(const inventory & inv, eval_method m) const {
-    std::vector<stored_result> out;
-    const std::string p = path(m);
-    if (!file_exists(p)) return out;
-    const std::string text = read_file(p);
+void read_jsonl(const std::string & path, const std::function<void(int, const json &)> & fn, bool drop_partial) {
+    if (!file_exists(path)) return;
+    const std::string text = read_file(path);
     size_t pos = 0;
     int line = 0;
     while (pos < text.size()) {
-        size_t nl = text.find('\n', pos);
-        line++;
+        const size_t nl = text.find('\n', pos);
         if (nl == std::string::npos) break;   // a partial last line: the write that was interrupted
+        line++;
         const std::string l = text.substr(pos, nl - pos);
         pos = nl + 1;
         if (l.empty()) continue;
@@ -168,35 +166,31 @@ std::vector<stored_result> run_store::load(const inventory & inv, eval_method m)
         try {
             j = json::parse(l);
         } catch (const std::exception & e) {
-            fail(strfmt("%s:%d: malformed JSON (%s)", p.c_str(), line, e.what()), "remove the line to recompute that subject");
+            fail(strfmt("%s:%d: malformed JSON (%s)", path.c_str(), line, e.what()), "remove the line to recompute that subject");
         }
-        out.push_back(result_from_json(inv, j, strfmt("%s:%d", p.c_str(), line)));
+        fn(line, j);
     }
-    if (pos < text.size()) {   // drop the partial line so that appends start on a clean line
-        if (truncate(p.c_str(), (off_t) pos) != 0) fail(strfmt("%s: cannot drop a partial last line", p.c_str()));
+    if (drop_partial && pos < text.size() && truncate(path.c_str(), (off_t) pos) != 0) {
+        fail(strfmt("%s: cannot drop a partial last line", path.c_str()));
     }
+}
+
+std::vector<stored_result> run_store::load(const inventory & inv, eval_method m) const {
+    std::vector<stored_result> out;
+    const std::string p = path(m);
+    read_jsonl(p, [&](int line, const json & j) { out.push_back(result_from_json(inv, j, strfmt("%s:%d", p.c_str(), line))); }, true);
     return out;
 }
 
 std::set<std::string> run_store::done(eval_method m) const {
     std::set<std::string> ids;
     const std::string p = path(m);
-    if (!file_exists(p)) return ids;
-    const std::string text = read_file(p);
-    size_t pos = 0;
-    while (pos < text.size()) {
-        size_t nl = text.find('\n', pos);
-        if (nl == std::string::npos) break;
-        const std::string l = text.substr(pos, nl - pos);
-        pos = nl + 1;
-        try {
-            json j = json::parse(l);
-            ids.insert(j.at("subject").get<std::string>());
-        } catch (...) {
+    read_jsonl(p, [&](int line, const json & j) {
+        if (!j.is_object() || !j.contains("subject") || !j["subject"].is_string()) {
+            fail(strfmt("%s:%d: field 'subject' is missing", p.c_str(), line), "remove the line to recompute that subject");
         }
-    }
-    // a partial last line is an interrupted append: drop it so that the next append starts a clean line
-    if (pos < text.size() && truncate(p.c_str(), (off_t) pos) != 0) fail(strfmt("%s: cannot drop a partial last line", p.c_str()));
+        ids.insert(j["subject"].get<std::string>());
+    }, true);
     return ids;
 }
 

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,6 +41,11 @@ private:
     std::string path(eval_method m) const;
     std::string dir_;
 };
+
+// Calls fn(line number, parsed line) for every complete line of a JSON-lines checkpoint file (none if the
+// file is absent); a malformed complete line is an error naming file:line. A partial last line (an
+// interrupted append) is skipped, and with drop_partial cut off the file so that the next append starts clean.
+void read_jsonl(const std::string & path, const std::function<void(int, const nlohmann::json &)> & fn, bool drop_partial = false);
 
 nlohmann::json result_to_json(const inventory & inv, const subject & s, const stored_result & r);
 stored_result result_from_json(const inventory & inv, const nlohmann::json & j, const std::string & where);
