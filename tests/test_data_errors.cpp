@@ -4,6 +4,8 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -14,16 +16,6 @@
 #include <vector>
 
 using namespace palign;
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
 
 // fresh temp dirs, removed when the test program ends
 struct temp_dirs {

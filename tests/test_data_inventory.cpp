@@ -3,22 +3,14 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <set>
 
 using namespace palign;
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
 
 TEST(DataInventory, Big5HasAll300Items) {
     const auto & inv = big5();

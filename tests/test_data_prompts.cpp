@@ -3,20 +3,12 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 using namespace palign;
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
 
 TEST(DataPrompts, Big5ItemQuestion) {
     EXPECT_EQ(item_question(inventory_kind::big5, big5().at("i1")),

@@ -3,21 +3,13 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 
 using namespace palign;
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
 
 TEST(DataSubjects, Big5TestSubjects) {
     const auto t0 = std::chrono::steady_clock::now();

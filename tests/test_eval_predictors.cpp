@@ -5,6 +5,8 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -16,16 +18,6 @@
 #include <tuple>
 
 using namespace palign;
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
 
 static item make_item(const std::string & id, const std::string & trait, const std::string & facet, bool reverse) {
     item it;

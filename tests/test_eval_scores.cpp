@@ -5,21 +5,13 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include "inventories.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 
 using namespace palign;
-
-static const inventory & sd3() {
-    static const inventory inv = load_inventory(inventory_kind::sd3, data_dir());
-    return inv;
-}
-
-static const inventory & big5() {
-    static const inventory inv = load_inventory(inventory_kind::big5, data_dir());
-    return inv;
-}
 
 // eval items M7 M8 M9 N7 N8 N9 P7 P8 P9; N8 and P7 are reverse-keyed.
 //   item  subject  model   error  keyed(model)
