@@ -45,10 +45,7 @@ void register_demo(CLI::App & app) {
         rp.methods = {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas,
                       eval_method::trait_key_median};   // the floor an LLM method must beat
         rp.data_dir = data_dir_opt;
-        const size_t c = subjects.find(':');
-        if (c == std::string::npos) fail(strfmt("--subjects '%s': use FIRST:END", subjects.c_str()));
-        rp.first = atoi(subjects.substr(0, c).c_str());
-        rp.last = atoi(subjects.substr(c + 1).c_str());
+        parse_subject_range(subjects, rp.first, rp.last);
         rp.contrast_cache = "";
         rp.eval.alpha_grid = {0, 2, 4};
         rp.eval.cv_folds = 3;

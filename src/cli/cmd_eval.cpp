@@ -23,21 +23,6 @@ static std::vector<std::string> split_commas(const std::string & s) {
     return out;
 }
 
-static void parse_range(const std::string & r, int & first, int & last) {
-    const size_t c = r.find(':');
-    char * end = nullptr;
-    if (c == std::string::npos) {
-        first = (int) strtol(r.c_str(), &end, 10);
-        if (r.empty() || *end) fail(strfmt("--subjects '%s': not a number or range", r.c_str()), "use e.g. 0:300 or 5");
-        last = first + 1;
-        return;
-    }
-    first = (int) strtol(r.substr(0, c).c_str(), &end, 10);
-    if (c == 0 || *end) fail(strfmt("--subjects '%s': bad start", r.c_str()), "use e.g. 0:300");
-    last = (int) strtol(r.substr(c + 1).c_str(), &end, 10);
-    if (c + 1 == r.size() || *end) fail(strfmt("--subjects '%s': bad end", r.c_str()), "use e.g. 0:300");
-}
-
 void register_eval(CLI::App & app) {
     auto * cmd = app.add_subcommand("eval", "align on each subject's align items, evaluate on the rest (the paper's experiment)");
     static model_opts mo;
@@ -69,7 +54,7 @@ void register_eval(CLI::App & app) {
         if (inventory_name == "big5") rp.kind = inventory_kind::big5;
         else if (inventory_name == "sd3") rp.kind = inventory_kind::sd3;
         else fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");
-        parse_range(subjects, rp.first, rp.last);
+        parse_subject_range(subjects, rp.first, rp.last);
         rp.data_dir = mo.data_dir;
         rp.contrast_cache = cache;
         rp.progress = !quiet;

@@ -35,6 +35,21 @@ void add_ask_options(CLI::App * cmd, ask_opts & o) {
     cmd->add_option("--date", o.date, "date shown by chat templates that print today's date (YYYY-MM-DD)");
 }
 
+void parse_subject_range(const std::string & r, int & first, int & last) {
+    const size_t c = r.find(':');
+    char * end = nullptr;
+    if (c == std::string::npos) {
+        first = (int) strtol(r.c_str(), &end, 10);
+        if (r.empty() || *end) fail(strfmt("--subjects '%s': not a number or range", r.c_str()), "use e.g. 0:300 or 5");
+        last = first + 1;
+        return;
+    }
+    first = (int) strtol(r.substr(0, c).c_str(), &end, 10);
+    if (c == 0 || *end) fail(strfmt("--subjects '%s': bad start", r.c_str()), "use e.g. 0:300");
+    last = (int) strtol(r.substr(c + 1).c_str(), &end, 10);
+    if (c + 1 == r.size() || *end) fail(strfmt("--subjects '%s': bad end", r.c_str()), "use e.g. 0:300");
+}
+
 void add_pas_options(CLI::App * cmd, pas_opts & o) {
     cmd->add_option("--alpha-grid", o.alpha_grid, "PAS: comma list of alphas to search");
     cmd->add_option("--cv-folds", o.folds, "PAS: folds of the cross-validation over the align answers");

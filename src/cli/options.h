@@ -43,6 +43,9 @@ struct pas_opts {
 };
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
+
+// --subjects: "FIRST:END" (END excluded) or one index; throws naming the flag
+void parse_subject_range(const std::string & r, int & first, int & last);
 void add_pas_options(CLI::App * cmd, pas_opts & o);
 void add_ask_options(CLI::App * cmd, ask_opts & o);
 
