@@ -1,5 +1,6 @@
 // palign info: a model's attention geometry and chat template, as palign sees it.
 #include "cli/commands.h"
+#include "cli/options.h"
 #include "engine/chat_template.h"
 #include "engine/model.h"
 
@@ -10,9 +11,12 @@ namespace palign {
 void register_info(CLI::App & app) {
     auto * cmd = app.add_subcommand("info", "print a GGUF model's attention geometry and a rendered chat prompt");
     static model_params mp;
-    cmd->add_option("-m,--model", mp.path, "model GGUF")->required();
-    cmd->add_option("--ngl,--gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
+    static std::string hf, hf_endpoint;
+    cmd->add_option("-m,--model", mp.path, "model GGUF");
+    add_hf_options(cmd, hf, hf_endpoint);
+    cmd->add_option("--ngl,--gpu-layers,--n-gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
     cmd->callback([] {
+        mp.path = model_file(mp.path, hf, hf_endpoint);
         model m(mp);
         const model_info & i = m.info();
         printf("model     %s\n", i.path.c_str());

@@ -6,8 +6,20 @@
 #include "llama.h"
 
 #include <cstdio>
+#include <string>
+#include <vector>
 
 int main(int argc, char ** argv) {
+    // llama.cpp's tools spell some long flags with one dash (-ngl); CLI11 reads those as short-flag
+    // bundles, so they are rewritten to their two-dash forms first
+    std::vector<std::string> args(argv, argv + argc);
+    for (auto & a : args) {
+        if (a == "-ngl") a = "--ngl";
+    }
+    std::vector<char *> argp;
+    for (auto & a : args) argp.push_back(a.data());
+    argc = (int) argp.size();
+    argv = argp.data();
     palign::log_capture_llama();   // llama.cpp/ggml messages go through palign's filter (errors become one line)
     CLI::App app{"palign " PALIGN_VERSION ": align an LLM to one person's personality (PAS) and measure it"};
     app.option_defaults()->always_capture_default();

@@ -5,6 +5,7 @@
 #include "util/error.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdlib>
 
@@ -13,8 +14,8 @@ namespace palign {
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     (void) model_required;
     cmd->add_option("-m,--model", o.model.path, "model GGUF file");
-    cmd->add_option("--hf", o.hf, "or a model from Hugging Face, REPO[:QUANT] (downloaded once into ~/.cache/palign/hf)");
-    cmd->add_option("--ngl,--gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
+    add_hf_options(cmd, o.hf, o.hf_endpoint);
+    cmd->add_option("--ngl,--gpu-layers,--n-gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
     cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
     cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode");
     cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk");
@@ -26,6 +27,24 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");
 }
 
+void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint) {
+    cmd->add_option("--hf", hf, "or a model from Hugging Face, REPO[:QUANT] (downloaded once into "
+                    "$PALIGN_CACHE/hf, default ~/.cache/palign/hf)");
+    cmd->add_option("--hf-endpoint", hf_endpoint, "Hugging Face endpoint for --hf (default: $HF_ENDPOINT, else "
+                    "https://huggingface.co)");
+}
+
+std::string model_file(const std::string & model, const std::string & hf, const std::string & hf_endpoint) {
+    if (hf.empty()) {
+        if (model.empty()) fail("no model: pass --model FILE.gguf or --hf REPO[:QUANT]");
+        return model;
+    }
+    if (!model.empty()) fail("--model and --hf both given", "pass one of them");
+    hf_params hp;
+    hp.endpoint = hf_endpoint;
+    return hf_resolve(hf, hp);
+}
+
 void add_ask_options(CLI::App * cmd, ask_opts & o) {
     cmd->add_option("--answer-mode", o.mode, "option: next-token probabilities of A..E (one forward pass); "
                     "generate: the paper's greedy text (--n-generate tokens), parsed");
@@ -35,19 +54,32 @@ void add_ask_options(CLI::App * cmd, ask_opts & o) {
     cmd->add_option("--date", o.date, "date shown by chat templates that print today's date (YYYY-MM-DD)");
 }
 
+namespace {
+
+// a subject index: decimal digits only (no sign, no space), at most INT_MAX; false otherwise
+bool parse_index(const std::string & s, int & v) {
+    if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos) return false;
+    const long long x = std::stoll(s);
+    if (x > INT_MAX) return false;
+    v = (int) x;
+    return true;
+}
+
+} // namespace
+
 void parse_subject_range(const std::string & r, int & first, int & last) {
     const size_t c = r.find(':');
-    char * end = nullptr;
     if (c == std::string::npos) {
-        first = (int) strtol(r.c_str(), &end, 10);
-        if (r.empty() || *end) fail(strfmt("--subjects '%s': not a number or range", r.c_str()), "use e.g. 0:300 or 5");
+        if (!parse_index(r, first) || first == INT_MAX) {
+            fail(strfmt("--subjects '%s': not a subject index (0..%d) or range", r.c_str(), INT_MAX - 1), "use e.g. 0:300 or 5");
+        }
         last = first + 1;
         return;
     }
-    first = (int) strtol(r.substr(0, c).c_str(), &end, 10);
-    if (c == 0 || *end) fail(strfmt("--subjects '%s': bad start", r.c_str()), "use e.g. 0:300");
-    last = (int) strtol(r.substr(c + 1).c_str(), &end, 10);
-    if (c + 1 == r.size() || *end) fail(strfmt("--subjects '%s': bad end", r.c_str()), "use e.g. 0:300");
+    const std::string a = r.substr(0, c), b = r.substr(c + 1);
+    if (!parse_index(a, first)) fail(strfmt("--subjects '%s': bad start '%s' (a number 0..%d)", r.c_str(), a.c_str(), INT_MAX), "use e.g. 0:300");
+    if (!parse_index(b, last)) fail(strfmt("--subjects '%s': bad end '%s' (a number 0..%d)", r.c_str(), b.c_str(), INT_MAX), "use e.g. 0:300");
+    if (first >= last) fail(strfmt("--subjects '%s': empty range (END is excluded and must be above FIRST)", r.c_str()), "use e.g. 0:300");
 }
 
 void add_pas_options(CLI::App * cmd, pas_opts & o) {
@@ -97,11 +129,7 @@ ask_params ask_opts::params() const {
 
 model_params model_opts::params() const {
     model_params p = model;
-    if (!hf.empty()) {
-        if (!p.path.empty()) fail("--model and --hf both given", "pass one of them");
-        p.path = hf_resolve(hf);
-    }
-    if (p.path.empty()) fail("no model: pass --model FILE.gguf or --hf REPO[:QUANT]");
+    p.path = model_file(model.path, hf, hf_endpoint);
     return p;
 }
 

@@ -20,6 +20,7 @@ struct model_opts {
     context_params ctx;
     std::string    data_dir;   // "" = default
     std::string    hf;         // REPO[:QUANT] on Hugging Face
+    std::string    hf_endpoint;   // "" = $HF_ENDPOINT, else https://huggingface.co
     model_params params() const;   // the model to load: --model, or --hf downloaded into the cache
 };
 
@@ -44,7 +45,13 @@ struct pas_opts {
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
 
-// --subjects: "FIRST:END" (END excluded) or one index; throws naming the flag
+// --hf REPO[:QUANT] and --hf-endpoint URL (for commands with their own model flags)
+void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint);
+
+// the model file: --model, or --hf downloaded into the cache; throws when both or neither are given
+std::string model_file(const std::string & model, const std::string & hf, const std::string & hf_endpoint);
+
+// --subjects: "FIRST:END" (END excluded, 0 <= FIRST < END <= INT_MAX) or one index; throws naming the flag
 void parse_subject_range(const std::string & r, int & first, int & last);
 void add_pas_options(CLI::App * cmd, pas_opts & o);
 void add_ask_options(CLI::App * cmd, ask_opts & o);

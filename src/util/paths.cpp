@@ -32,6 +32,13 @@ std::string data_dir(const std::string & override_dir) {
     return PALIGN_DATA_DIR_INSTALL;
 }
 
+std::string cache_dir() {
+    if (const char * e = getenv("PALIGN_CACHE")) if (*e) return e;
+    if (const char * e = getenv("XDG_CACHE_HOME")) if (*e) return std::string(e) + "/palign";
+    const char * home = getenv("HOME");
+    return std::string(home && *home ? home : ".") + "/.cache/palign";
+}
+
 std::string vocab_dir(const std::string & override_dir) {
     if (!override_dir.empty()) return override_dir;
     if (const char * e = getenv("PALIGN_VOCAB_DIR")) if (*e) return e;

@@ -11,6 +11,10 @@ std::string data_dir(const std::string & override_dir = "");
 // directory with llama.cpp's models/ggml-vocab-*.gguf: $PALIGN_VOCAB_DIR, else the one found at build time
 std::string vocab_dir(const std::string & override_dir = "");
 
+// palign's cache root: $PALIGN_CACHE, else $XDG_CACHE_HOME/palign, else ~/.cache/palign (as scripts/llama.sh);
+// --hf downloads go to its hf/
+std::string cache_dir();
+
 bool file_exists(const std::string & path);
 std::string read_file(const std::string & path);   // throws "<path>: cannot read"
 
