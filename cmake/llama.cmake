@@ -29,13 +29,17 @@ if (PALIGN_LLAMA_SOURCE)
     return()
 endif()
 
-find_package(llama CONFIG QUIET)
+if (NOT PALIGN_LLAMA_FROM_SCRIPT)
+    find_package(llama CONFIG QUIET)   # a llama.cpp installed by the user (CMAKE_PREFIX_PATH / llama_DIR)
+endif()
 if (NOT llama_FOUND)
+    # the pinned llama.cpp with palign's patches: rerun on every configure (cached, so quick), so that a
+    # changed patch gives a new prefix; patches/ is a configure dependency
     set(_args --print-prefix)
     if (PALIGN_CUDA)
         list(APPEND _args --cuda)
     endif()
-    message(STATUS "palign: no installed llama.cpp found; scripts/llama.sh fetches/builds the pinned one (cached)")
+    message(STATUS "palign: scripts/llama.sh fetches/builds the pinned llama.cpp with patches/ (cached)")
     execute_process(COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/scripts/llama.sh ${_args}
                     OUTPUT_VARIABLE _prefix OUTPUT_STRIP_TRAILING_WHITESPACE
                     RESULT_VARIABLE _rc)
@@ -43,8 +47,13 @@ if (NOT llama_FOUND)
         message(FATAL_ERROR "palign: scripts/llama.sh failed (exit ${_rc}); HINT: see its message above, "
                             "or pass -DPALIGN_LLAMA_SOURCE=<llama.cpp dir> or -DCMAKE_PREFIX_PATH=<installed llama.cpp>")
     endif()
-    list(PREPEND CMAKE_PREFIX_PATH ${_prefix})
-    find_package(llama CONFIG REQUIRED)
+    file(GLOB _patches ${CMAKE_CURRENT_SOURCE_DIR}/patches/*.patch)
+    set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${_patches} ${CMAKE_CURRENT_SOURCE_DIR}/scripts/llama.sh)
+    set(PALIGN_LLAMA_FROM_SCRIPT ON CACHE INTERNAL "llama.cpp comes from scripts/llama.sh")
+    foreach (_v llama_DIR ggml_DIR PALIGN_LLAMA_COMMON_LIB PALIGN_LLAMA_COMMON_INC)
+        unset(${_v} CACHE)
+    endforeach()
+    find_package(llama CONFIG REQUIRED PATHS ${_prefix} NO_DEFAULT_PATH)
 endif()
 
 get_filename_component(_llama_root "${LLAMA_LIB_DIR}/.." ABSOLUTE)

@@ -6,6 +6,9 @@
 # internet may instead pass their own checkout (PALIGN_LLAMA_SOURCE=dir) or let cmake find an
 # installed llama.cpp (find_package(llama)).
 #
+# Patches: patches/*.patch are applied to the bundled source (not to a PALIGN_LLAMA_SOURCE tree, which
+# builds as it is; palign then falls back to its callback path). Their hash is part of the cache key.
+#
 # usage: scripts/llama.sh [--cuda] [--print-prefix]
 #   --cuda          build the CUDA backend too (needs nvcc); separate cache entry
 #   --print-prefix  print only the install prefix on stdout (for cmake -DCMAKE_PREFIX_PATH=...)
@@ -13,6 +16,7 @@
 #   PALIGN_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/palign)
 #   PALIGN_LLAMA_SOURCE use this llama.cpp source dir instead of the npm bundle
 #   PALIGN_JOBS         parallel build jobs (default: nproc)
+#   PALIGN_CUDA_ARCHS   CUDA archs for --cuda (default: 90-real;90-virtual = H100/H200 plus portable PTX)
 set -euo pipefail
 
 NLC_VERSION=3.21.1
@@ -24,7 +28,7 @@ for a in "$@"; do
   case "$a" in
     --cuda) cuda=1 ;;
     --print-prefix) print_prefix=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n "2,/^set -e/p" "$0" | grep "^#" | sed "s/^# \{0,1\}//"; exit 0 ;;
     *) echo "llama.sh: unknown flag '$a' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -32,7 +36,18 @@ done
 cache=${PALIGN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/palign}
 jobs=${PALIGN_JOBS:-$(nproc 2>/dev/null || echo 2)}
 backend=cpu; [ $cuda = 1 ] && backend=cuda
-prefix=$cache/llama-$LLAMA_TAG-$backend
+here=$(cd "$(dirname "$0")/.." && pwd)
+patches=()
+if [ -z "${PALIGN_LLAMA_SOURCE:-}" ]; then
+  for p in "$here"/patches/*.patch; do [ -f "$p" ] && patches+=("$p"); done
+fi
+tag=$LLAMA_TAG
+if [ ${#patches[@]} -gt 0 ]; then
+  tag=$LLAMA_TAG-p$(cat "${patches[@]}" | sha256sum | cut -c1-8)
+fi
+cuda_archs=${PALIGN_CUDA_ARCHS:-90-real;90-virtual}
+[ $cuda = 1 ] && backend=cuda-$(echo "$cuda_archs" | sha256sum | cut -c1-6)
+prefix=$cache/llama-$tag-$backend
 log() { echo "llama.sh: $*" >&2; }
 
 if [ -f "$prefix/.palign-done" ]; then
@@ -68,17 +83,32 @@ if [ -z "$src" ]; then
 fi
 [ -f "$src/include/llama.h" ] || { log "error: $src is not a llama.cpp source tree (no include/llama.h)"; exit 1; }
 
+# palign's patches, applied in place (the build dir is reused: a changed patch rebuilds what it touches)
+if [ ${#patches[@]} -gt 0 ]; then
+  want=$(cat "${patches[@]}" | sha256sum | cut -d' ' -f1)
+  if [ "$(cat "$src/.palign-patched" 2>/dev/null)" != "$want" ]; then
+    git -C "$src" checkout -q -- . && git -C "$src" clean -fdq -e .palign-source-ok
+    for p in "${patches[@]}"; do
+      git -C "$src" apply "$p" || { log "error: patch $p does not apply to llama.cpp $LLAMA_TAG"; exit 1; }
+      log "applied $(basename "$p")"
+    done
+    echo "$want" > "$src/.palign-patched"
+  fi
+fi
+
 opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
       -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
       -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF
       -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH="$prefix/lib")
 if [ $cuda = 1 ]; then
+  # nvcc often lives outside PATH (the CUDA toolkit's own installer puts it in /usr/local/cuda)
+  command -v nvcc >/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH; }
   command -v nvcc >/dev/null || { log "error: --cuda asked but nvcc not found; HINT: install the CUDA toolkit or build without --cuda"; exit 1; }
-  opts+=(-DGGML_CUDA=ON)
+  opts+=(-DGGML_CUDA=ON "-DCMAKE_CUDA_ARCHITECTURES=$cuda_archs")
 fi
 
-build=$cache/build-$LLAMA_TAG-$backend
-log "building llama.cpp $LLAMA_TAG ($backend) in $build, $jobs jobs (once per machine)"
+build=$cache/build-$LLAMA_TAG-${backend%%-*}
+log "building llama.cpp $tag ($backend) in $build, $jobs jobs (once per machine)"
 t0=$(date +%s)
 cmake -S "$src" -B "$build" "${opts[@]}" >"$cache/build-$backend.log" 2>&1 || { log "error: configure failed, see $cache/build-$backend.log"; exit 1; }
 cmake --build "$build" -j "$jobs" --target llama llama-common >>"$cache/build-$backend.log" 2>&1 || { log "error: build failed, see $cache/build-$backend.log"; exit 1; }
@@ -92,7 +122,7 @@ cp "$src"/vendor/nlohmann/*.hpp "$prefix/include/llama-common/nlohmann/"
 # the tokenizer vocabularies palign's generated test models use
 mkdir -p "$prefix/share/palign-vocab"
 cp "$src"/models/ggml-vocab-{llama-bpe,llama-spm,qwen2}.gguf "$prefix/share/palign-vocab/"
-echo "$LLAMA_TAG $backend $(date -u +%FT%TZ) $(( $(date +%s) - t0 ))s" > "$prefix/.palign-done"
-log "installed llama.cpp $LLAMA_TAG ($backend) into $prefix in $(( $(date +%s) - t0 ))s"
+echo "$tag $backend $(date -u +%FT%TZ) $(( $(date +%s) - t0 ))s" > "$prefix/.palign-done"
+log "installed llama.cpp $tag ($backend) into $prefix in $(( $(date +%s) - t0 ))s"
 [ $print_prefix = 1 ] && echo "$prefix"
 exit 0

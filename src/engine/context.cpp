@@ -48,8 +48,30 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     // the rows of unequal sequences and deltas land on the wrong tokens.
     cp.kv_unified        = true;
     cp.no_perf           = true;
+
+    // steering path: in the graph where llama.cpp carries palign's patch, else the eval callback
+    steer_path sp = params.steer;
+    if (const char * env = getenv("PALIGN_STEER")) {
+        const std::string e = env;
+        if (e == "callback") sp = steer_path::callback;
+        else if (e == "graph") sp = steer_path::graph;
+        else if (!e.empty() && e != "auto") fail(strfmt("PALIGN_STEER='%s': expected auto, graph or callback", env));
+    }
+    if (sp == steer_path::graph && !graph_steer_available()) {
+        fail(strfmt("%s: in-graph steering asked, but palign was built against a llama.cpp without palign's patch", path.c_str()),
+             "build with scripts/llama.sh (it applies patches/), or use the callback path");
+    }
+    const bool in_graph = sp != steer_path::callback && graph_steer_available();
+    steer_why_ = in_graph ? "in-graph (llama_set_attn_steer, palign's llama.cpp patch)"
+               : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or --steer-path)"
+                                         : "eval callback (this llama.cpp lacks palign's patch)";
+#ifdef LLAMA_ATTN_STEER_API
+    cb_switchable_ = true;             // the callback is set per decode, only when one needs it
+#else
     cp.cb_eval           = head_hook::callback;
     cp.cb_eval_user_data = &hook_;
+    cb_on_ = true;
+#endif
 
     log_clear_llama_error();
     ctx_ = llama_init_from_model(m.raw(), cp);
@@ -60,12 +82,14 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     }
 
     // probe: one token through every layer tells which layers have a kqv_out tensor
+    set_callback(true);
     hook_.set_probing(true);
     llama_token t = llama_vocab_bos(m.vocab());
     if (t < 0) t = 0;
     llama_batch b = llama_batch_get_one(&t, 1);
     int rc = llama_decode(ctx_, b);
     hook_.set_probing(false);
+    set_callback(false);
     clear();
     if (rc != 0) {
         llama_free(ctx_);
@@ -78,6 +102,17 @@ context::context(const model & m, const context_params & params) : model_(m), pa
         fail(strfmt("%s: architecture '%s' is not supported: no kqv_out attention tensors in its graph",
                     path.c_str(), m.info().arch.c_str()), "palign steers llama.cpp attention architectures");
     }
+    if (in_graph) gsteer_ = std::make_unique<graph_steer>(ctx_, m.info(), hook_.layers_seen());
+}
+
+const char * context::steer_path_name() const { return steer_why_; }
+
+void context::set_callback(bool on) {
+    if (!cb_switchable_ || on == cb_on_) return;
+#ifdef LLAMA_ATTN_STEER_API
+    llama_set_eval_cb(ctx_, on ? head_hook::callback : nullptr, on ? &hook_ : nullptr);
+#endif
+    cb_on_ = on;
 }
 
 context::~context() {
@@ -93,12 +128,14 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
     llama_batch batch = llama_batch_init((int) std::min(nb, rows.size()), 0, 1);
     std::vector<const steering *> row_steer;
     std::vector<float *> row_capture;
+    std::vector<std::pair<int, const steering *>> seq_steer;
     try {
         for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
             const size_t n = std::min(nb, rows.size() - c0);
             batch.n_tokens = (int) n;
             row_steer.assign(n, nullptr);
             row_capture.assign(n, nullptr);
+            seq_steer.clear();
             bool any_steer = false, any_capture = false;
             for (size_t i = 0; i < n; i++) {
                 const batch_row & r = rows[c0 + i];
@@ -111,8 +148,20 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
                 row_capture[i] = r.capture;
                 any_steer   |= r.steer != nullptr && !r.steer->empty();
                 any_capture |= r.capture != nullptr;
+                if (gsteer_) {
+                    // in the graph, steering follows the sequence: one steering per sequence in a decode
+                    auto it = std::find_if(seq_steer.begin(), seq_steer.end(), [&](const auto & p) { return p.first == r.seq; });
+                    if (it == seq_steer.end()) seq_steer.emplace_back(r.seq, r.steer);
+                    else if (it->second != r.steer) {
+                        fail(strfmt("%s: sequence %d has two steerings in one decode (rows %zu)", model_.info().path.c_str(), r.seq, c0 + i),
+                             "in-graph steering is per sequence; give each steering its own sequence");
+                    }
+                }
             }
-            hook_.begin((int) n, any_steer ? &row_steer : nullptr, any_capture ? &row_capture : nullptr);
+            if (gsteer_) gsteer_->prepare(seq_steer);
+            const bool graph = gsteer_ && gsteer_->tables_set();
+            set_callback(any_capture || hook_.watching() || (any_steer && !gsteer_));
+            hook_.begin((int) n, any_steer && !gsteer_ ? &row_steer : nullptr, any_capture ? &row_capture : nullptr, graph);
             log_clear_llama_error();
             int rc = llama_decode(ctx_, batch);
             hook_.end();

@@ -1,7 +1,10 @@
-// Context: a llama.cpp context with the head hook: batched, prefix-sharing prompt evaluation,
-// per-sequence steering inside one batch, and head capture at each prompt's last token.
+// Context: a llama.cpp context with batched, prefix-sharing prompt evaluation, per-sequence steering
+// inside one batch (in llama.cpp's graph when it carries palign's patch, else through the head hook),
+// and head capture at each prompt's last token. The eval callback is installed only for decodes that
+// need it (capture, or steering on an unpatched llama.cpp).
 #pragma once
 
+#include "engine/graph_steer.h"
 #include "engine/head_hook.h"
 #include "engine/model.h"
 
@@ -17,6 +20,13 @@ namespace palign {
 
 struct steering;
 
+// how steering reaches llama.cpp's graph
+enum class steer_path {
+    automatic,   // in-graph where llama.cpp has palign's patch, else the callback; $PALIGN_STEER=graph|callback overrides
+    graph,       // llama_set_attn_steer (fails without the patch)
+    callback,    // the eval callback (head hook): any llama.cpp
+};
+
 struct context_params {
     int  n_ctx      = 4096;     // KV cells shared by all sequences
     int  n_batch    = 512;      // tokens per llama_decode
@@ -26,6 +36,7 @@ struct context_params {
     bool flash_attn = false;
     std::string type_k = "f16"; // KV cache types; V must stay unquantized for capture/steering
     std::string type_v = "f16";
+    steer_path steer = steer_path::automatic;
 };
 
 // one row of a llama_decode: a token of one sequence
@@ -62,6 +73,10 @@ public:
     const context_params & params() const { return params_; }
     llama_context * raw() const { return ctx_; }
     head_hook & hook() { return hook_; }
+    bool steers_in_graph() const { return gsteer_ != nullptr; }
+    const char * steer_path_name() const;        // for palign info and logs
+    bool callback_installed() const { return cb_on_; }
+    uint64_t table_uploads() const { return gsteer_ ? gsteer_->uploads() : 0; }
 
     // Evaluate each prompt as its own sequence, batched; returns logits after each prompt and,
     // if asked, every head's output at its last token, and a greedy continuation. steer[i] (or nullptr)
@@ -89,7 +104,13 @@ private:
     context_params params_;
     llama_context * ctx_ = nullptr;
     head_hook hook_;
+    std::unique_ptr<graph_steer> gsteer_;        // set when steering runs in the graph
+    bool cb_on_ = false;                         // the eval callback is installed
+    bool cb_switchable_ = false;                 // llama.cpp can set it after creation (patched)
+    const char * steer_why_ = "";
     uint64_t n_tokens_ = 0;
+
+    void set_callback(bool on);
 };
 
 } // namespace palign

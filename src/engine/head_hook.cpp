@@ -7,6 +7,7 @@
 #include "ggml-backend.h"
 #include "ggml.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace palign {
@@ -18,8 +19,10 @@ bool head_hook::callback(ggml_tensor * t, bool ask, void * user_data) {
     return static_cast<head_hook *>(user_data)->on_tensor(t, ask);
 }
 
-void head_hook::begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture) {
+void head_hook::begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture,
+                      bool after_graph_steer) {
     n_rows_      = n_rows;
+    after_graph_steer_ = after_graph_steer;
     row_steer_   = row_steer && !row_steer->empty() ? row_steer : nullptr;
     row_capture_ = row_capture && !row_capture->empty() ? row_capture : nullptr;
     std::fill(steer_layer_.begin(), steer_layer_.end(), false);
@@ -67,10 +70,12 @@ bool head_hook::any_layer_seen() const {
     return false;
 }
 
-int head_hook::kqv_layer(const char * name) const {
-    static const char prefix[] = "kqv_out-";
-    if (strncmp(name, prefix, sizeof(prefix) - 1) != 0) return -1;
-    const char * p = name + sizeof(prefix) - 1;
+int head_hook::kqv_layer(const char * name, bool & steered) const {
+    static const char out[] = "kqv_out-", st[] = "kqv_steer-";
+    const char * p = nullptr;
+    if (strncmp(name, out, sizeof(out) - 1) == 0)     { p = name + sizeof(out) - 1; steered = false; }
+    else if (strncmp(name, st, sizeof(st) - 1) == 0) { p = name + sizeof(st) - 1;  steered = true; }
+    else return -1;
     if (*p < '0' || *p > '9') return -1;
     int il = 0;
     for (; *p; p++) {
@@ -83,7 +88,9 @@ int head_hook::kqv_layer(const char * name) const {
 // read or write a 2-D f32 tensor's rows, wherever its buffer lives
 static void rows_get(const ggml_tensor * t, int r0, int n, float * dst) {
     const size_t row = t->ne[0] * sizeof(float);
-    if (t->buffer && ggml_backend_buffer_is_host(t->buffer)) {
+    if (t->nb[1] == row) {   // contiguous rows: one copy or one transfer
+        ggml_backend_tensor_get(t, dst, (size_t) r0 * row, (size_t) n * row);
+    } else if (t->buffer && ggml_backend_buffer_is_host(t->buffer)) {
         for (int r = 0; r < n; r++) memcpy(dst + (size_t) r * t->ne[0], (const char *) t->data + (size_t)(r0 + r) * t->nb[1], row);
     } else {
         for (int r = 0; r < n; r++) ggml_backend_tensor_get(t, dst + (size_t) r * t->ne[0], (size_t)(r0 + r) * t->nb[1], row);
@@ -91,7 +98,18 @@ static void rows_get(const ggml_tensor * t, int r0, int n, float * dst) {
 }
 
 bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
-    const int il = kqv_layer(t->name);
+    bool steered = false;
+    int il = kqv_layer(t->name, steered);
+    if (il >= 0 && steered) {
+        // the in-graph steered output: only capture reads it
+        if (ask) return capture_ && after_graph_steer_;
+        if (!(capture_ && after_graph_steer_)) return true;
+    } else if (il >= 0 && after_graph_steer_ && !probing_) {
+        // kqv_out of a graph that steers itself: nothing to do here (capture reads kqv_steer)
+        if (ask) return false;
+        seen_[il] = true;
+        return true;
+    }
     if (ask) {
         if (il >= 0) return probing_ || steer_layer_[il] || capture_;
         return !watch_.empty() && watch_.count(t->name) > 0;
@@ -106,7 +124,7 @@ bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
         }
         return true;
     }
-    seen_[il] = true;
+    if (!steered) seen_[il] = true;
     const int64_t n_embd_v = info_.n_embd_v();
     if (t->type != GGML_TYPE_F32 || t->ne[0] != n_embd_v || !ggml_is_contiguous_rows(t)) {
         if (err_.empty()) err_ = strfmt("layer %d: kqv_out is %s [%lld x %lld], expected f32 [%lld x n_tokens]", il,
@@ -141,9 +159,23 @@ bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
         }
     }
     if (capture_ && row_capture_) {
-        for (int r = 0; r < n; r++) {
-            float * dst = (*row_capture_)[r0 + r];
-            if (dst) rows_get(t, r, 1, dst + (size_t) il * n_embd_v);   // after steering: what W_o sees
+        // after steering: what W_o sees; one read of the span of rows that are captured
+        int lo = n, hi = -1;
+        for (int r = 0; r < n; r++) if ((*row_capture_)[r0 + r]) { lo = std::min(lo, r); hi = r; }
+        if (hi >= lo) {
+            const float * src = nullptr;
+            if (host) {
+                src = (const float *) ((const char *) t->data + (size_t) lo * t->nb[1]);
+            } else {
+                span_.resize((size_t) (hi - lo + 1) * n_embd_v);
+                rows_get(t, lo, hi - lo + 1, span_.data());
+                src = span_.data();
+            }
+            const size_t stride = host ? t->nb[1] / sizeof(float) : (size_t) n_embd_v;
+            for (int r = lo; r <= hi; r++) {
+                float * dst = (*row_capture_)[r0 + r];
+                if (dst) memcpy(dst + (size_t) il * n_embd_v, src + (size_t) (r - lo) * stride, n_embd_v * sizeof(float));
+            }
         }
     }
     return true;

@@ -1,4 +1,5 @@
-// Head hook: the graph eval callback that reads (capture) and changes (steer) llama.cpp's kqv_out tensors.
+// Head hook: the graph eval callback that reads (capture) llama.cpp's per-head attention outputs, and changes
+// them (steer) where llama.cpp has no in-graph steering (see graph_steer.h).
 #pragma once
 
 #include "engine/model.h"
@@ -14,8 +15,10 @@ namespace palign {
 struct steering;
 
 // kqv_out-<il> is the attention result before the output projection: [n_head*head_dim, n_tokens] f32,
-// head h at columns [h*head_dim, (h+1)*head_dim). A decode larger than n_ubatch reaches the callback
+// head h at columns [h*head_dim, (h+1)*head_dim); kqv_steer-<il> is the same after in-graph steering
+// (patched llama.cpp with steering tables set). A decode larger than n_ubatch reaches the callback
 // in chunks of rows, in batch order (the KV cache is unified, so rows are never regrouped).
+// Capture copies the rows it needs with one transfer per layer per chunk.
 class head_hook {
 public:
     explicit head_hook(const model_info & info);
@@ -26,7 +29,9 @@ public:
     // plan for the next llama_decode of n_rows tokens:
     //   row_steer[i]   steering of batch row i (nullptr = none); may be empty (no steering)
     //   row_capture[i] where to write row i's kqv_out of every layer (n_layer * n_embd_v floats), or nullptr
-    void begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture);
+    //   after_graph_steer: capture reads kqv_steer-<il> (the graph adds steering itself), else kqv_out-<il>
+    void begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture,
+               bool after_graph_steer = false);
     void end();    // throws if the callback saw something wrong during the decode
 
     // tests and diagnostics: copy every row of an arbitrary named graph tensor (e.g. "ffn_inp-3"),
@@ -39,10 +44,11 @@ public:
 
     const std::vector<bool> & layers_seen() const { return seen_; }   // kqv_out layers met so far
     bool any_layer_seen() const;
+    bool watching() const { return !watch_.empty(); }
 
 private:
     bool on_tensor(ggml_tensor * t, bool ask);
-    int  kqv_layer(const char * name) const;   // il for an exact "kqv_out-<il>", else -1
+    int  kqv_layer(const char * name, bool & steered) const;   // il of an exact "kqv_out-<il>" / "kqv_steer-<il>", else -1
 
     model_info info_;
     int n_rows_ = 0;
@@ -50,6 +56,8 @@ private:
     const std::vector<float *>          * row_capture_ = nullptr;
     std::vector<bool> steer_layer_;            // some row steers this layer in the current decode
     bool capture_ = false;
+    bool after_graph_steer_ = false;
+    std::vector<float> span_;                  // rows read for capture
     bool probing_ = false;
     std::vector<int> row_off_;                 // rows of this decode already seen, per layer
     std::vector<bool> seen_;

@@ -8,6 +8,7 @@
 #include "llama.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 
@@ -41,8 +42,16 @@ model::model(const model_params & params) : params_(params) {
         fail(strfmt("%s: not a GGUF file (bad magic)", path.c_str()), "palign reads llama.cpp GGUF models");
     }
 
+    // $PALIGN_NGL: GPU layers for code that uses the default (the test suite on a GPU machine)
+    int ngl = params.n_gpu_layers;
+    if (const char * env = getenv("PALIGN_NGL"); env && ngl == 0) ngl = atoi(env);
+    if (ngl < -1) fail(strfmt("%s: --ngl %d: expected -1 (all layers), 0 (CPU) or a layer count", path.c_str(), ngl));
+    if (ngl != 0 && !llama_supports_gpu_offload()) {
+        fail(strfmt("%s: --ngl %d asks for GPU layers, but this llama.cpp build has no GPU backend", path.c_str(), ngl),
+             "build with scripts/setup.sh --cuda, or leave --ngl at 0");
+    }
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = params.n_gpu_layers;
+    mp.n_gpu_layers = ngl < 0 ? 999 : ngl;
     if (!params.use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
     log_clear_llama_error();
     model_ = llama_model_load_from_file(path.c_str(), mp);

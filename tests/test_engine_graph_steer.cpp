@@ -1,0 +1,200 @@
+// In-graph steering (patched llama.cpp): agrees with the eval-callback path, installs no callback unless
+// a decode needs one, uploads tables only when they change, and the C API checks its arguments.
+#include "engine/context.h"
+#include "engine/graph_steer.h"
+#include "engine/model.h"
+#include "engine/steering.h"
+#include "util/rng.h"
+#include "testlib.h"
+
+#include "llama.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+using namespace palign;
+using palign_test::max_abs_diff;
+using palign_test::model_path;
+
+#define NEED_PATCH() \
+    if (!graph_steer_available()) GTEST_SKIP() << "palign was built against a llama.cpp without patches/llama-attn-steer.patch"
+
+static steering random_steering(const model_info & info, std::vector<int> layers, uint64_t seed, float scale = 1.0f) {
+    steering s(info);
+    rng r(seed);
+    std::vector<float> v(info.head_dim);
+    for (int il : layers) {
+        for (int h = 0; h < info.n_head; h += 2) {
+            for (auto & x : v) x = (float) r.normal() * scale;
+            s.add_head(il, (h + il) % info.n_head, v.data());
+        }
+    }
+    return s;
+}
+
+static context_params f32_params(steer_path path) {
+    context_params cp;
+    cp.n_ctx = 1024;
+    cp.type_k = cp.type_v = "f32";
+    cp.steer = path;
+    return cp;
+}
+
+class graph_vs_callback : public ::testing::TestWithParam<const char *> {};   // param: test model preset
+
+// the same batch (three sequences: two steerings and none, shared prefix off and on, greedy continuation)
+// through both paths: logits and captured heads agree to 1e-5
+TEST_P(graph_vs_callback, agree) {
+    NEED_PATCH();
+    model m({model_path(GetParam())});
+    const auto & info = m.info();
+    steering s1 = random_steering(info, {0, 1}, 11);
+    steering s2 = random_steering(info, {1}, 22, 3.0f);
+    std::vector<std::vector<int>> prompts = {
+        m.tokenize("You worry about things and often feel blue.", true),
+        m.tokenize("You worry about things, make friends easily.", true),
+        m.tokenize("Have a vivid imagination, love to read challenging material and to think about things.", true),
+    };
+    context g(m, f32_params(steer_path::graph));
+    context c(m, f32_params(steer_path::callback));
+    ASSERT_TRUE(g.steers_in_graph());
+    ASSERT_FALSE(c.steers_in_graph());
+    float worst = 0;
+    for (bool share : {false, true}) {
+        run_options o;
+        o.capture_heads = true;
+        o.share_prefix = share;
+        o.n_generate = 4;
+        const std::vector<const steering *> st = share ? std::vector<const steering *>{&s1, &s1, &s1}
+                                                       : std::vector<const steering *>{&s1, nullptr, &s2};
+        auto a = g.run(prompts, st, o);
+        auto b = c.run(prompts, st, o);
+        for (size_t i = 0; i < prompts.size(); i++) {
+            worst = std::max({worst, max_abs_diff(a[i].logits, b[i].logits), max_abs_diff(a[i].heads, b[i].heads)});
+            EXPECT_EQ(a[i].generated, b[i].generated) << "prompt " << i;
+        }
+        // not vacuous: the steered prompt differs from the unsteered one
+        auto plain = g.run({prompts[0]}, {nullptr}, o);
+        EXPECT_GT(max_abs_diff(plain[0].logits, a[0].logits), 1e-2f);
+    }
+    printf("%s: in-graph vs callback steering: max |diff| %.3g (logits and heads)\n", GetParam(), worst);
+    EXPECT_LE(worst, 1e-5f);
+}
+
+INSTANTIATE_TEST_SUITE_P(models, graph_vs_callback, ::testing::Values("llama3", "qwen3"));
+
+// the eval callback is installed only for decodes that capture (or watch)
+TEST(graph_steer, callback_only_when_needed) {
+    NEED_PATCH();
+    model m({model_path("qwen3")});
+    steering s = random_steering(m.info(), {0, 1}, 5);
+    context ctx(m);
+    const std::vector<int> p = m.tokenize("You worry about things.", true);
+    EXPECT_FALSE(ctx.callback_installed()) << "after the probe decode";
+    ctx.run({p}, {nullptr});
+    EXPECT_FALSE(ctx.callback_installed()) << "plain run";
+    ctx.run({p}, {&s});
+    EXPECT_FALSE(ctx.callback_installed()) << "steered run";
+    run_options cap;
+    cap.capture_heads = true;
+    ctx.run({p}, {&s}, cap);
+    EXPECT_TRUE(ctx.callback_installed()) << "capture";
+    ctx.run({p}, {nullptr});
+    EXPECT_FALSE(ctx.callback_installed()) << "plain run after capture";
+
+    context cb(m, [] { context_params c; c.steer = steer_path::callback; return c; }());
+    cb.run({p}, {nullptr});
+    EXPECT_FALSE(cb.callback_installed()) << "callback path, nothing steered";
+    cb.run({p}, {&s});
+    EXPECT_TRUE(cb.callback_installed()) << "callback path, steered";
+}
+
+// tables are uploaded when their contents change, not per decode; a steering changed in place is seen
+TEST(graph_steer, uploads_follow_contents) {
+    NEED_PATCH();
+    model m({model_path("llama3")});
+    steering s1 = random_steering(m.info(), {0}, 1);
+    steering s2 = random_steering(m.info(), {1}, 2);
+    context ctx(m, f32_params(steer_path::graph));
+    const std::vector<int> p = m.tokenize("Make friends easily.", true);
+    ctx.run({p}, {&s1});
+    const uint64_t u0 = ctx.table_uploads();
+    EXPECT_GE(u0, 1u);
+    ctx.run({p, p}, {&s1, &s1});
+    EXPECT_EQ(ctx.table_uploads(), u0) << "same steering again";
+    ctx.run({p, p}, {&s1, &s2});
+    const uint64_t u1 = ctx.table_uploads();
+    EXPECT_EQ(u1, u0 + 1) << "a second steering";
+    ctx.run({p}, {&s2});
+    ctx.run({p}, {nullptr});
+    EXPECT_EQ(ctx.table_uploads(), u1) << "steerings already held";
+
+    // scale s1 in place (as chat's /alpha does): the next run sees the new contents
+    auto before = ctx.run({p}, {&s1});
+    for (auto & d : s1.delta) for (auto & x : d) x *= 2.0f;
+    auto after = ctx.run({p}, {&s1});
+    context fresh(m, f32_params(steer_path::graph));
+    auto want = fresh.run({p}, {&s1});
+    EXPECT_GT(max_abs_diff(before[0].logits, after[0].logits), 1e-3f);
+    EXPECT_LE(max_abs_diff(after[0].logits, want[0].logits), 1e-6f);
+}
+
+// in the graph, steering belongs to a sequence: two steerings for one sequence in one decode are refused
+TEST(graph_steer, one_steering_per_sequence) {
+    NEED_PATCH();
+    model m({model_path("llama3")});
+    steering s1 = random_steering(m.info(), {0}, 1);
+    steering s2 = random_steering(m.info(), {0}, 2);
+    context ctx(m, f32_params(steer_path::graph));
+    std::vector<batch_row> rows(2);
+    rows[0].token = 1; rows[0].pos = 0; rows[0].steer = &s1;
+    rows[1].token = 2; rows[1].pos = 1; rows[1].steer = &s2; rows[1].logits = true;
+    EXPECT_THROW(ctx.decode(rows), std::exception);
+}
+
+// the C API: a per-sequence scale equals a scaled table; a table of the wrong width is refused
+TEST(graph_steer, c_api_scale_and_checks) {
+    NEED_PATCH();
+#ifdef LLAMA_ATTN_STEER_API
+    model m({model_path("qwen3")});
+    const auto & info = m.info();
+    steering s = random_steering(info, {0, 1}, 9);
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = 256;
+    cp.type_k = cp.type_v = GGML_TYPE_F32;
+    llama_context * c = llama_init_from_model(m.raw(), cp);
+    ASSERT_NE(c, nullptr);
+    const std::vector<int> p = m.tokenize("You worry about things.", true);
+    auto logits_with = [&](float table_scale, float seq_scale) {
+        std::vector<std::vector<float>> tab(info.n_layer);
+        std::vector<const float *> data(info.n_layer, nullptr);
+        for (int il = 0; il < info.n_layer; il++) {
+            if (!s.active(il)) continue;
+            for (float x : s.delta[il]) tab[il].push_back(x * table_scale);
+            data[il] = tab[il].data();
+        }
+        EXPECT_EQ(llama_set_attn_steer(c, data.data(), info.n_layer, info.n_embd_v(), 1), 0);
+        EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 1, seq_scale), 0);
+        llama_memory_clear(llama_get_memory(c), true);
+        llama_batch b = llama_batch_get_one(const_cast<int *>(p.data()), (int) p.size());
+        EXPECT_EQ(llama_decode(c, b), 0);
+        const float * lg = llama_get_logits_ith(c, -1);
+        return std::vector<float>(lg, lg + info.n_vocab);
+    };
+    auto a = logits_with(2.0f, 1.0f);
+    auto b = logits_with(1.0f, 2.0f);
+    auto z = logits_with(1.0f, 0.0f);
+    EXPECT_LE(max_abs_diff(a, b), 1e-5f);
+    EXPECT_GT(max_abs_diff(a, z), 1e-2f);
+
+    std::vector<float> wrong(info.n_embd_v() + 1, 0.0f);
+    std::vector<const float *> data(info.n_layer, nullptr);
+    data[0] = wrong.data();
+    EXPECT_EQ(llama_set_attn_steer(c, data.data(), info.n_layer, info.n_embd_v() + 1, 1), -1);
+    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 5, 1.0f), -1) << "profile beyond the table";
+    EXPECT_EQ(llama_set_attn_steer_seq(c, -1, 0, 1.0f), -1);
+    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 0, NAN), -1);
+    llama_free(c);
+#endif
+}
