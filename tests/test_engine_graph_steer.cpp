@@ -38,6 +38,7 @@ static context_params f32_params(steer_path path) {
     cp.n_ctx = 1024;
     cp.type_k = cp.type_v = "f32";
     cp.steer = path;
+    cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
     return cp;
 }
 
@@ -197,4 +198,35 @@ TEST(graph_steer, c_api_scale_and_checks) {
     EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 0, NAN), -1);
     llama_free(c);
 #endif
+}
+
+// on a GPU build with $PALIGN_NGL set (bench/gpu.sh): heads captured with every layer on the GPU, steered
+// in the graph, equal the CPU's (different kernels: agreement to float rounding, not bits)
+TEST(graph_steer, gpu_capture_equals_cpu) {
+    if (!llama_supports_gpu_offload() || palign_test::test_ngl() == 0) {
+        GTEST_SKIP() << "needs a GPU build and PALIGN_NGL (bench/gpu.sh sets it)";
+    }
+    const std::string path = model_path("qwen3");
+    model_params gp{path}, cp{path};
+    gp.n_gpu_layers = -1;
+    cp.n_gpu_layers = 0;
+    setenv("PALIGN_NGL", "0", 1);   // cp must stay on the CPU
+    model mg(gp), mc(cp);
+    setenv("PALIGN_NGL", "-1", 1);
+    steering s = random_steering(mg.info(), {0, 1}, 3);
+    std::vector<std::vector<int>> prompts = {mg.tokenize("You worry about things.", true),
+                                             mg.tokenize("Make friends easily, and love to read.", true)};
+    run_options o;
+    o.capture_heads = true;
+    context g(mg, f32_params(steer_path::automatic)), c(mc, f32_params(steer_path::automatic));
+    auto a = g.run(prompts, {&s, nullptr}, o);
+    auto b = c.run(prompts, {&s, nullptr}, o);
+    float dh = 0, dl = 0;
+    for (size_t i = 0; i < prompts.size(); i++) {
+        dh = std::max(dh, max_abs_diff(a[i].heads, b[i].heads));
+        dl = std::max(dl, max_abs_diff(a[i].logits, b[i].logits));
+    }
+    printf("GPU (all layers, %s) vs CPU: heads max |diff| %.3g, logits %.3g\n", g.steer_path_name(), dh, dl);
+    EXPECT_LE(dh, 1e-3f);
+    EXPECT_LE(dl, 1e-2f);
 }

@@ -43,7 +43,7 @@ struct plain_out { std::vector<std::vector<float>> logits; std::vector<int> gen;
 static plain_out plain_run(const std::string & path, const std::vector<int> & prompt, int n_gen, bool flash) {
     backend_init();
     llama_model_params mp = llama_model_default_params();
-    mp.n_gpu_layers = 0;
+    mp.n_gpu_layers = palign_test::test_ngl() < 0 ? 999 : palign_test::test_ngl();   // where palign's context runs
     llama_model * m = llama_model_load_from_file(path.c_str(), mp);
     EXPECT_NE(m, nullptr);
     llama_context_params cp = llama_context_default_params();
@@ -120,7 +120,7 @@ TEST_P(steer_vs_bias, llama_hooked_equals_baked_bias) {
 
     context_params cp;
     cp.n_ctx = 512;
-    cp.flash_attn = flash;
+    cp.flash_attn = flash ? "on" : "off";
     cp.type_k = cp.type_v = "f32";
     context ctx(m, cp);
     auto got = hooked_run(ctx, prompt, ref.gen, &s);
@@ -147,6 +147,7 @@ TEST(engine_steer, off_is_exactly_plain_llama_cpp) {
     context_params cp;
     cp.n_ctx = 512;
     cp.type_k = cp.type_v = "f32";
+    cp.flash_attn = "off";   // as plain_run
     context ctx(m, cp);
     steering none(m.info());   // empty steering object
     auto a = hooked_run(ctx, prompt, ref.gen, nullptr);
@@ -226,6 +227,7 @@ TEST_P(batch_vs_alone, per_sequence_steering) {
     context_params cp;
     cp.n_ctx = 512;
     cp.n_ubatch = GetParam();
+    cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
     context ctx(m, cp);
     run_options o;
     o.capture_heads = true;
@@ -254,6 +256,7 @@ TEST(engine_steer, shared_prefix_equals_separate) {
     }
     context_params cp;
     cp.type_k = cp.type_v = "f32";
+    cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
     context ctx(m, cp);
     for (const steering * sp : {(const steering *) nullptr, (const steering *) &s}) {
         run_options shared, separate;
@@ -284,6 +287,7 @@ TEST(engine_steer, batched_generation) {
     };
     context_params cp;
     cp.type_k = cp.type_v = "f32";
+    cp.flash_attn = "off";   // as plain_run
     context ctx(m, cp);
     run_options o;
     o.n_generate = 6;

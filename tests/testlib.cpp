@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,9 +18,21 @@
 
 namespace palign_test {
 
+int test_ngl() {
+    const char * e = getenv("PALIGN_NGL");
+    return e && *e ? atoi(e) : 0;
+}
+
+// $PALIGN_TEST_MODELS_DIR / $PALIGN_TEST_SCRATCH move them (a staged build on another machine, bench/gpu.sh)
+static std::string env_or(const char * name, const char * def) {
+    const char * e = getenv(name);
+    return e && *e ? e : def;
+}
+
 std::string model_path(const std::string & preset, const std::string & type, int seed) {
-    mkdir(PALIGN_TEST_MODELS_DIR, 0755);
-    const std::string path = std::string(PALIGN_TEST_MODELS_DIR) + "/" + preset + "-" + type + "-s" + std::to_string(seed) + ".gguf";
+    const std::string dir = env_or("PALIGN_TEST_MODELS_DIR", PALIGN_TEST_MODELS_DIR);
+    std::filesystem::create_directories(dir);
+    const std::string path = dir + "/" + preset + "-" + type + "-s" + std::to_string(seed) + ".gguf";
     if (!palign::file_exists(path)) {
         palign::test_model_params p = palign::test_model_preset_params(preset, palign::vocab_dir(), palign::data_dir());
         p.type = type;
@@ -31,9 +45,10 @@ std::string model_path(const std::string & preset, const std::string & type, int
 std::string scratch_dir() {
     static std::string dir;
     if (dir.empty()) {
-        dir = std::string(PALIGN_BIN_DIR) + "/test-scratch/" + std::to_string(getpid());
-        std::string cmd = "mkdir -p '" + dir + "'";
-        if (system(cmd.c_str()) != 0) ADD_FAILURE() << "cannot create " << dir;
+        dir = env_or("PALIGN_TEST_SCRATCH", PALIGN_BIN_DIR "/test-scratch") + "/" + std::to_string(getpid());
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) ADD_FAILURE() << "cannot create " << dir << ": " << ec.message();
     }
     return dir;
 }

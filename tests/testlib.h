@@ -12,6 +12,9 @@ std::string model_path(const std::string & preset, const std::string & type = "f
 // a scratch directory unique to this test process
 std::string scratch_dir();
 
+// $PALIGN_NGL (GPU layers for the engine tests on a GPU machine, see bench/gpu.sh), else 0
+int test_ngl();
+
 float max_abs_diff(const std::vector<float> & a, const std::vector<float> & b);
 
 // run a shell command, return its exit code; output (stdout+stderr) into *out

@@ -2,7 +2,10 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "engine/chat_template.h"
+#include "engine/context.h"
 #include "engine/model.h"
+
+#include "llama.h"
 
 #include <cstdio>
 
@@ -23,6 +26,16 @@ void register_info(CLI::App & app) {
         printf("arch      %s (%s)\n", i.arch.c_str(), i.desc.c_str());
         printf("layers    %d\nheads     %d (kv %d), head size %d, n_embd %d\nvocab     %d\n",
                i.n_layer, i.n_head, i.n_head_kv, i.head_dim, i.n_embd, i.n_vocab);
+        // the engine as palign runs it: steering path and context defaults
+        context_params cp;
+        cp.n_ctx = 256;
+        context ctx(m, cp);
+        const context_params d;
+        printf("steering  %s\n", ctx.steer_path_name());
+        printf("engine    %s; layers on GPU: %s; flash attention %s, n_batch %d, n_ubatch %d, wave cap %s, KV cache %s/%s\n",
+               llama_supports_gpu_offload() ? "GPU-capable llama.cpp" : "CPU-only llama.cpp",
+               mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), d.flash_on(i) ? "on" : "off",
+               d.n_batch, d.n_ubatch, d.wave_cap ? "on" : "off", d.type_k.c_str(), d.type_v.c_str());
         if (!m.meta("tokenizer.chat_template").empty()) {
             std::string p = chat_render(m, {{"system", "SYSTEM"}, {"user", "USER"}}, "A");
             printf("prompt    %s<end>\n", p.c_str());

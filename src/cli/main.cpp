@@ -14,7 +14,7 @@ int main(int argc, char ** argv) {
     // bundles, so they are rewritten to their two-dash forms first
     std::vector<std::string> args(argv, argv + argc);
     for (auto & a : args) {
-        if (a == "-ngl") a = "--ngl";
+        if (a == "-ngl" || a == "-np" || a == "-fa") a = "-" + a;
     }
     std::vector<char *> argp;
     for (auto & a : args) argp.push_back(a.data());

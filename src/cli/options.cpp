@@ -21,7 +21,8 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk");
     cmd->add_option("--np,--parallel", o.ctx.n_seq_max, "parallel sequences (items evaluated at once)");
     cmd->add_option("-t,--threads", o.ctx.n_threads, "CPU threads (0 = $PALIGN_THREADS if set, else all cores)");
-    cmd->add_flag("--fa,--flash-attn", o.ctx.flash_attn, "use flash attention");
+    cmd->add_option("--fa,--flash-attn", o.ctx.flash_attn, "flash attention: on, off, or auto (on when layers are on a GPU)");
+    cmd->add_option("--wave-cap", o.ctx.wave_cap, "cap a batch's own KV cells near the shared prefix's length (on|off)");
     cmd->add_option("--cache-type-k", o.ctx.type_k, "K cache type");
     cmd->add_option("--cache-type-v", o.ctx.type_v, "V cache type (must stay unquantized: heads are read and steered)");
     cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");

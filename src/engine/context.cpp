@@ -22,6 +22,13 @@ static ggml_type cache_type(const std::string & name, const std::string & path, 
     fail(strfmt("%s: unknown KV cache type '%s' for %s", path.c_str(), name.c_str(), field), "use f16, f32, q8_0, ...");
 }
 
+bool context_params::flash_on(const model_info & info) const {
+    if (flash_attn == "on") return true;
+    if (flash_attn == "off") return false;
+    if (flash_attn == "auto") return info.n_gpu_layers != 0;
+    fail(strfmt("--flash-attn '%s': expected on, off or auto", flash_attn.c_str()));
+}
+
 context::context(const model & m, const context_params & params) : model_(m), params_(params), hook_(m.info()) {
     const std::string & path = m.info().path;
     llama_context_params cp = llama_context_default_params();
@@ -36,7 +43,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     }
     cp.n_threads       = nt;
     cp.n_threads_batch = nt;
-    cp.flash_attn_type = params.flash_attn ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
+    cp.flash_attn_type = params.flash_on(m.info()) ? LLAMA_FLASH_ATTN_TYPE_ENABLED : LLAMA_FLASH_ATTN_TYPE_DISABLED;
     cp.type_k = cache_type(params.type_k, path, "type_k");
     cp.type_v = cache_type(params.type_v, path, "type_v");
     // A quantized V cache makes llama.cpp rotate kqv_out (Hadamard): captured heads and a plain delta would be wrong.
@@ -279,7 +286,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             // Every token attends over all used cells of the unified cache (other sequences' cells are only
             // masked), so a wave's own cells are capped near the prefix length: the attention work per prompt
             // then stays within about twice its minimum while the batch stays large.
-            const size_t wave_budget = std::max(L, (size_t) params_.n_batch);
+            const size_t wave_budget = params_.wave_cap ? std::max(L, (size_t) params_.n_batch) : SIZE_MAX;
             size_t k1 = k0;
             size_t cells = L, own = 0;
             while (k1 < g.size() && (int)(k1 - k0) < max_par) {

@@ -61,6 +61,7 @@ model::model(const model_params & params) : params_(params) {
     }
 
     info_.path      = path;
+    info_.n_gpu_layers = ngl;
     info_.arch      = meta("general.architecture");
     char desc[256]  = {0};
     llama_model_desc(model_, desc, sizeof(desc));

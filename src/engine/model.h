@@ -28,6 +28,7 @@ struct model_info {
     int n_embd    = 0;
     int n_vocab   = 0;
     int n_ctx_train = 0;
+    int n_gpu_layers = 0;        // as loaded (-1 = all)
 
     int n_embd_v() const { return n_head * head_dim; }  // width of kqv_out per token
 };

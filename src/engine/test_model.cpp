@@ -100,6 +100,24 @@ void write_test_model(const test_model_params & p, const std::string & out) {
 
     rng r(p.seed);
     std::vector<float> row;
+    // row pool (benchmarks): per (type, width), row_pool rows quantized once, then copied
+    struct pool { ggml_type t; int64_t ne0; std::vector<char> rows; size_t row_size; };
+    std::vector<pool> pools;
+    auto pool_for = [&](ggml_type t, int64_t ne0) -> pool & {
+        for (auto & pl : pools) if (pl.t == t && pl.ne0 == ne0) return pl;
+        pools.push_back({t, ne0, {}, ggml_row_size(t, ne0)});
+        pool & pl = pools.back();
+        pl.rows.resize(pl.row_size * p.row_pool);
+        std::vector<float> v(ne0);
+        const double sd = 1.0 / std::sqrt((double) ne0);
+        for (int k = 0; k < p.row_pool; k++) {
+            for (auto & x : v) x = (float) (sd * r.normal());
+            char * dst = pl.rows.data() + k * pl.row_size;
+            if (t == GGML_TYPE_F32) memcpy(dst, v.data(), ne0 * sizeof(float));
+            else ggml_quantize_chunk(t, v.data(), dst, 0, 1, ne0, nullptr);
+        }
+        return pl;
+    };
     for (const auto & d : defs) {
         const ggml_type t = d.norm ? GGML_TYPE_F32 : wtype;
         ggml_tensor * gt = d.ne1 == 1 && d.norm ? ggml_new_tensor_1d(ctx, t, d.ne0) : ggml_new_tensor_2d(ctx, t, d.ne0, d.ne1);
@@ -107,6 +125,15 @@ void write_test_model(const test_model_params & p, const std::string & out) {
         // embeddings ~ N(0, 1); matrices ~ N(0, 1/fan_in); norm weights ~ 1 + N(0, 0.1^2)
         const double sd = d.name == "token_embd.weight" ? 1.0 : 1.0 / std::sqrt((double) d.ne0);
         row.resize(d.ne0);
+        if (p.row_pool > 0 && !d.norm) {
+            const pool & pl = pool_for(t, d.ne0);
+            for (int64_t i1 = 0; i1 < d.ne1; i1++) {
+                const uint64_t k = r.next() % (uint64_t) p.row_pool;
+                memcpy((char *) gt->data + i1 * gt->nb[1], pl.rows.data() + k * pl.row_size, pl.row_size);
+            }
+            gguf_add_tensor(g, gt);
+            continue;
+        }
         for (int64_t i1 = 0; i1 < d.ne1; i1++) {
             for (int64_t i0 = 0; i0 < d.ne0; i0++) row[i0] = (float) (d.norm ? 1.0 + 0.1 * r.normal() : sd * r.normal());
             char * dst = (char *) gt->data + i1 * gt->nb[1];

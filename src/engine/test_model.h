@@ -21,6 +21,8 @@ struct test_model_params {
     int n_ctx     = 4096;
     std::string type = "f32";         // weight type of the matrices: f32, f16, q8_0
     uint64_t seed = 42;
+    int row_pool  = 0;                // > 0: matrix rows are copies of this many random rows per width
+                                      // (benchmark models of billions of weights in seconds: costs only)
 };
 
 // writes the model to `out` (via a temporary file); throws palign::error on bad parameters or I/O

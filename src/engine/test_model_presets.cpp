@@ -13,6 +13,8 @@ const std::vector<test_model_preset> & test_model_presets() {
         {"mistral",    "llama arch, GQA 4q/2kv heads of 16, llama-spm vocab, Mistral-7B-Instruct template"},
         {"qwen3",      "qwen3 arch, q/k norms, 4q/2kv heads of 32 (head_dim != n_embd/n_head), qwen2 vocab, Qwen3 template"},
         {"qwen3-0.6b", "qwen3 arch shaped like Qwen3-0.6B: 28 layers, n_embd 1024, 16q/8kv heads of 128, ffn 3072, Q8_0 (benchmarks)"},
+        {"llama3-8b",  "llama arch shaped like Llama-3-8B: 32 layers, n_embd 4096, 32q/8kv heads of 128, ffn 14336, Q8_0, "
+                       "matrix rows from a pool (benchmarks: costs only)"},
     };
     return p;
 }
@@ -28,6 +30,10 @@ test_model_params test_model_preset_params(const std::string & name, const std::
         p.arch = "qwen3"; vocab = "qwen2"; tmpl = "qwen3";
         p.n_layer = 28; p.n_embd = 1024; p.n_head = 16; p.n_head_kv = 8; p.head_dim = 128; p.n_ff = 3072;
         p.type = "q8_0"; p.n_ctx = 40960;
+    } else if (name == "llama3-8b") {
+        p.arch = "llama"; vocab = "llama-bpe"; tmpl = "llama3";
+        p.n_layer = 32; p.n_embd = 4096; p.n_head = 32; p.n_head_kv = 8; p.head_dim = 128; p.n_ff = 14336;
+        p.type = "q8_0"; p.n_ctx = 8192; p.row_pool = 4096;
     } else {
         std::string names;
         for (const auto & x : test_model_presets()) names += std::string(names.empty() ? "" : ", ") + x.name;

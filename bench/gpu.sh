@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# GPU check: the engine exactness tests with every layer on the GPU (steered vs baked bias, per-sequence
+# batch, in-graph vs callback, capture vs CPU capture), then palign-bench-engine at the Qwen3-0.6B and
+# Llama-3-8B shapes (steering overhead, questions/s, llama.cpp's prefill next to it), then a timed PAS
+# evaluation of a few subjects extrapolated to the 300-subject experiment. Writes DIR/gpu.txt (the
+# table) and DIR/gpu.json. Made to finish in under 8 minutes on one H200.
+#
+# Needs a CUDA build made beforehand: PALIGN_BUILD_DIR=build-cuda scripts/setup.sh --cuda (bench/gpu.sh
+# then uses build-cuda/), or that build packed by bench/gpu-stage.sh into .gpu/ (used when present).
+#
+# usage: bench/gpu.sh DIR
+# env:   PALIGN_GPU_BUILD (default build-cuda), PALIGN_GPU_SUBJECTS (default 4), PALIGN_GPU_8B (default 1)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+out=${1:?usage: bench/gpu.sh DIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+work=${TMPDIR:-/tmp}/palign-gpu
+mkdir -p "$work"
+export PALIGN_TEST_MODELS_DIR=$work/test-models PALIGN_TEST_SCRATCH=$work/scratch PALIGN_DATA_DIR=$PWD/data
+if [ -d .gpu/bin ]; then
+  bin=$PWD/.gpu/bin; tbin=$bin
+  export LD_LIBRARY_PATH=$PWD/.gpu/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PALIGN_VOCAB_DIR=$PWD/.gpu/vocab
+else
+  bin=$PWD/${PALIGN_GPU_BUILD:-build-cuda}; tbin=$bin/tests
+fi
+[ -x "$bin/palign" ] || { echo "gpu.sh: no CUDA build at $bin; HINT: PALIGN_BUILD_DIR=build-cuda scripts/setup.sh --cuda" >&2; exit 1; }
+log=$out/gpu.log
+: > "$log"
+say() { echo "$*" | tee -a "$log"; }
+t_start=$(date +%s)
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | sed 's/^/gpu: /' | tee -a "$log"
+"$bin/palign" info -m "$(PALIGN_NGL=0 "$bin/palign-mkmodel" --preset qwen3 -o "$work/info.gguf" >/dev/null 2>&1; echo "$work/info.gguf")" --ngl -1 2>&1 | grep -E '^(steering|engine)' | tee -a "$log"
+
+# 1. exactness, every layer on the GPU
+say "== exactness tests, PALIGN_NGL=-1"
+tests_ok=1
+for t in test_engine_steer test_engine_graph_steer; do
+  PALIGN_NGL=-1 "$tbin/$t" 2>&1 | tee -a "$log" | grep -E '^\[  (PASSED|FAILED)|max|GPU' || true
+  [ "${PIPESTATUS[0]}" = 0 ] || tests_ok=0
+done
+PALIGN_NGL=-1 PALIGN_STEER=callback "$tbin/test_engine_steer" >>"$log" 2>&1 || tests_ok=0
+say "exactness tests: $([ $tests_ok = 1 ] && echo passed || echo FAILED)"
+
+# 2. throughput
+say "== palign-bench-engine"
+"$bin/palign-bench-engine" --preset qwen3-0.6b --model-dir "$work/models" --ngl -1 --items 180 --reps 3 --pp 512 \
+  --configs baseline,graph,graph+fa,graph+fa-nocap --json "$out/bench-qwen3-0.6b.json" 2>&1 | tee -a "$log"
+if [ "${PALIGN_GPU_8B:-1}" = 1 ]; then
+  "$bin/palign-bench-engine" --preset llama3-8b --model-dir "$work/models" --ngl -1 --items 180 --reps 2 --pp 512 \
+    --configs baseline,graph+fa,graph+fa-nocap --json "$out/bench-llama3-8b.json" 2>&1 | tee -a "$log"
+fi
+
+# 3. the PAS protocol on the 0.6B shape: a few subjects, all methods' costs, extrapolated to 300
+n=${PALIGN_GPU_SUBJECTS:-4}
+say "== palign eval --method pas --alpha-select eval, full grid, subjects 0:$n"
+t0=$(date +%s.%N)
+"$bin/palign" eval -m "$work/models/qwen3-0.6b-s42.gguf" --ngl -1 --method pas --alpha-select eval --subjects 0:$n \
+  -o "$work/eval-pas" 2>&1 | tail -n 12 | tee -a "$log"
+t1=$(date +%s.%N)
+python3 - "$out" "$t0" "$t1" "$n" "$tests_ok" <<'PY' | tee -a "$log"
+import json, sys, os
+out, t0, t1, n, ok = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
+res = {"exactness_tests_passed": ok, "eval_subjects": n, "eval_seconds": t1 - t0,
+       "eval_300_subjects_minutes_extrapolated": (t1 - t0) / n * 300 / 60}
+for f in ("bench-qwen3-0.6b.json", "bench-llama3-8b.json"):
+    p = os.path.join(out, f)
+    if os.path.exists(p): res[f[:-5]] = json.load(open(p))
+json.dump(res, open(os.path.join(out, "gpu.json"), "w"), indent=2)
+lines = ["| model | config | plain tok/s | steered tok/s | overhead | questions/s | vs baseline | vs llama.cpp pp512 |",
+         "|---|---|---|---|---|---|---|---|"]
+for k in ("bench-qwen3-0.6b", "bench-llama3-8b"):
+    if k not in res: continue
+    b = res[k]
+    for name, c in b["configs"].items():
+        lines.append(f"| {b['model']} | {name} | {c['plain_tps']:.0f} | {c['steer_tps']:.0f} | {c['overhead_pct']:+.2f} % | "
+                     f"{c['questions_per_s']:.0f} | {c['vs_baseline']:.2f}x | {c['steer_tps'] / b['llama_pp_tps']:.2f}x |")
+    lines.append(f"| {b['model']} | llama.cpp pp512 @ depth {b['prefix_tokens']} | {b['llama_pp_tps']:.0f} | | | | | |")
+lines.append("")
+lines.append(f"exactness tests with all layers on the GPU: {'passed' if ok else 'FAILED'}")
+lines.append(f"PAS eval (--alpha-select eval, grid 0,1,2,4,6,8, 180 items): {n} subjects in {t1 - t0:.1f} s "
+             f"(contrast capture included) -> 300 subjects ~ {res['eval_300_subjects_minutes_extrapolated']:.1f} min")
+open(os.path.join(out, "gpu.txt"), "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
+say "gpu.sh: done in $(( $(date +%s) - t_start )) s; $out/gpu.txt, $out/gpu.json"
