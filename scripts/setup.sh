@@ -21,7 +21,7 @@ done
 
 # build tools (checked as commands: they may come from outside Debian, like a nodesource npm) and the
 # libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests)
-tools=(cmake:cmake g++:g++ make:make git:git npm:npm)
+tools=(cmake:cmake g++:g++ make:make git:git npm:npm curl:curl)
 libs=(ca-certificates libgtest-dev libcli11-dev libeigen3-dev libcurl4-openssl-dev python3 python3-numpy python3-sklearn)
 if [ $apt = 1 ]; then
   missing=()
@@ -33,6 +33,14 @@ if [ $apt = 1 ]; then
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 || { $sudo apt-get update -q >/dev/null && $sudo apt-get install -y -q "${missing[@]}" >/dev/null; }
   fi
+fi
+
+# the official OpenAI client library, for the server tests (a real client); pinned, installed once
+cache=${PALIGN_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/palign}
+if [ ! -f "$cache/npm/node_modules/openai/package.json" ] && command -v npm >/dev/null; then
+  mkdir -p "$cache/npm"
+  (cd "$cache/npm" && npm install --silent --no-audit --no-fund --prefix "$cache/npm" openai@6.30.1 >/dev/null 2>&1) \
+    || echo "setup.sh: warning: npm could not install openai@6.30.1; the OpenAI-client server test will be skipped" >&2
 fi
 
 cuda_flag=(); [ $cuda = ON ] && cuda_flag=(--cuda)

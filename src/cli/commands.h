@@ -14,5 +14,6 @@ void register_inspect(CLI::App & app);
 void register_chat(CLI::App & app);
 void register_bake(CLI::App & app);
 void register_compare(CLI::App & app);
+void register_serve(CLI::App & app);     // built with cpp-httplib (PALIGN_HAVE_SERVER)
 
 } // namespace palign

@@ -40,6 +40,9 @@ int main(int argc, char ** argv) {
     palign::register_chat(app);
     palign::register_bake(app);
     palign::register_demo(app);
+#ifdef PALIGN_HAVE_SERVER
+    palign::register_serve(app);
+#endif
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {

@@ -29,14 +29,14 @@ chat_session::~chat_session() {
 void chat_session::set_steering(const steering * st) {
     steer_ = st;
     cached_.clear();
-    ctx_.seq_rm(0);
+    ctx_.seq_rm(p_.seq);
 }
 
 void chat_session::reset() {
     msgs_.clear();
     if (!p_.system.empty()) msgs_.push_back({"system", p_.system});
     cached_.clear();
-    ctx_.clear();
+    ctx_.seq_rm(p_.seq);   // this conversation only: other sequences keep their cache
     llama_sampler_reset(smpl_);
 }
 
@@ -53,10 +53,10 @@ std::string chat_session::reply(const std::string & user, const std::function<vo
     size_t keep = 0;
     while (keep < cached_.size() && keep < prompt.size() && cached_[keep] == prompt[keep]) keep++;
     if (keep == prompt.size()) keep--;
-    ctx_.seq_rm(0, (int) keep, -1);
+    ctx_.seq_rm(p_.seq, (int) keep, -1);
     cached_.resize(keep);
     std::vector<int> rest(prompt.begin() + keep, prompt.end());
-    ctx_.decode_seq(rest, 0, (int) keep, steer_, false);
+    ctx_.decode_seq(rest, p_.seq, (int) keep, steer_, false);
     cached_ = prompt;
 
     std::string text;
@@ -69,7 +69,7 @@ std::string chat_session::reply(const std::string & user, const std::function<vo
         const std::string piece = m.token_to_piece(tok, false);
         text += piece;
         if (on_piece) on_piece(piece);
-        ctx_.decode_seq({tok}, 0, (int) cached_.size(), steer_, false);
+        ctx_.decode_seq({tok}, p_.seq, (int) cached_.size(), steer_, false);
         cached_.push_back(tok);
     }
     msgs_.push_back({"assistant", text});

@@ -18,6 +18,7 @@ struct steering;
 
 struct chat_session_params {
     std::string system;          // "" = no system message
+    int seq = 0;                 // the context's sequence that holds this conversation
     int n_predict = 256;         // max tokens per reply
     float temp = 0.0f;           // 0 = greedy
     uint64_t seed = 42;          // sampling seed (temp > 0)
@@ -45,7 +46,7 @@ private:
     chat_session_params p_;
     const steering * steer_ = nullptr;
     std::vector<chat_msg> msgs_;
-    std::vector<int> cached_;                       // tokens whose KV is in sequence 0
+    std::vector<int> cached_;                       // tokens whose KV is in sequence p_.seq
     llama_sampler * smpl_ = nullptr;
 };
 

@@ -133,6 +133,7 @@ std::string model::detokenize(const std::vector<int> & tokens, bool special) con
 bool model::is_eog(int token) const { return llama_vocab_is_eog(vocab(), token); }
 
 const common_chat_templates * model::chat_templates() const {
+    std::lock_guard<std::mutex> lock(tmpls_mu_);   // the model is shared by threads (palign serve)
     if (!tmpls_) {
         if (meta("tokenizer.chat_template").empty()) {
             fail(strfmt("%s: model has no chat template (tokenizer.chat_template)", info_.path.c_str()),

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,7 @@ private:
     model_info info_;
     llama_model * model_ = nullptr;
     mutable std::shared_ptr<common_chat_templates> tmpls_;
+    mutable std::mutex tmpls_mu_;
 };
 
 // one-time llama.cpp backend init (idempotent)
