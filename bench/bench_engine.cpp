@@ -43,10 +43,38 @@ double now_s() { return std::chrono::duration<double>(std::chrono::steady_clock:
 
 struct config {
     std::string name;
-    steer_path path;
-    bool flash;
-    bool wave_cap;
+    steer_path path = steer_path::graph;
+    bool flash = false;
+    bool wave_cap = true;
+    int n_batch = 512;     // n_batch = n_ubatch
 };
+
+// "<graph|callback|baseline>[+fa][-nocap][@bN]"; baseline = callback, no flash attention, wave cap, b512
+config parse_config(const std::string & name) {
+    config c;
+    c.name = name;
+    std::string s = name;
+    const size_t at = s.find("@b");
+    if (at != std::string::npos) {
+        c.n_batch = atoi(s.c_str() + at + 2);
+        if (c.n_batch < 1) fail(strfmt("--configs: '%s': bad batch size", name.c_str()));
+        s = s.substr(0, at);
+    }
+    auto eat = [&](const std::string & suffix) {
+        if (s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0) {
+            s.resize(s.size() - suffix.size());
+            return true;
+        }
+        return false;
+    };
+    if (eat("-nocap")) c.wave_cap = false;
+    if (eat("+fa")) c.flash = true;
+    if (s == "baseline" && name == "baseline") c.path = steer_path::callback;
+    else if (s == "graph") c.path = steer_path::graph;
+    else if (s == "callback") c.path = steer_path::callback;
+    else fail(strfmt("--configs: unknown '%s'", name.c_str()), "use <graph|callback>[+fa][-nocap][@bN], or baseline");
+    return c;
+}
 
 // one configuration's context and its measurements
 struct measured {
@@ -113,7 +141,7 @@ const char * verdict(bool ok) { return ok ? "MET" : "NOT MET"; }
 int main(int argc, char ** argv) {
     std::string preset = "qwen3-0.6b", model_path, model_dir = PALIGN_BENCH_MODELS_DIR, data_dir_opt, json_out,
                 configs_s = "baseline,graph,graph+fa,graph+fa-nocap";
-    int n_items = 16, reps = 2, threads = 0, ngl = 0, k = 24, subject_idx = 0, n_pp = 512;
+    int n_items = 16, reps = 2, threads = 0, ngl = 0, k = 24, subject_idx = 0, n_pp = 512, n_ctx = 4096, n_seq = 64;
     double target_overhead = -1;
 
     CLI::App app{"palign-bench-engine: the PAS protocol's ask workload under engine configurations, steered and not,\n"
@@ -128,8 +156,11 @@ int main(int argc, char ** argv) {
     app.add_option("--ngl", ngl, "layers on the GPU (-1 = all)");
     app.add_option("--k", k, "steered heads (random heads and directions of PAS's size: costs only)");
     app.add_option("--subject", subject_idx, "PAPI Big Five subject whose few-shot prompt is the shared prefix");
-    app.add_option("--configs", configs_s, "comma list of: baseline (callback, no flash attention, wave cap), graph, "
-                   "graph+fa, graph-nocap, graph+fa-nocap, callback+fa-nocap");
+    app.add_option("--configs", configs_s, "comma list of <graph|callback>[+fa][-nocap][@bN] (in-graph or callback steering, "
+                   "flash attention, no wave cap, n_batch = n_ubatch = N, default 512), or baseline (palign before in-graph "
+                   "steering: callback, no flash attention, wave cap, b512)");
+    app.add_option("-c,--ctx-size", n_ctx, "KV cells of each configuration's context");
+    app.add_option("--np,--parallel", n_seq, "parallel sequences of each configuration's context");
     app.add_option("--pp", n_pp, "llama.cpp prefill tokens timed after the prefix (llama-bench -p N -d <prefix>); 0 = skip");
     app.add_option("--overhead-target", target_overhead, "steering overhead target in % (default: 3 on CPU, 5 with --ngl)");
     app.add_option("--json", json_out, "also write the results as JSON to this file");
@@ -169,14 +200,7 @@ int main(int argc, char ** argv) {
         std::vector<measured> runs;
         std::stringstream ss(configs_s);
         for (std::string name; std::getline(ss, name, ',');) {
-            config c;
-            if (name == "baseline")               c = {name, steer_path::callback, false, true};
-            else if (name == "graph")             c = {name, steer_path::graph, false, true};
-            else if (name == "graph+fa")          c = {name, steer_path::graph, true, true};
-            else if (name == "graph-nocap")       c = {name, steer_path::graph, false, false};
-            else if (name == "graph+fa-nocap")    c = {name, steer_path::graph, true, false};
-            else if (name == "callback+fa-nocap") c = {name, steer_path::callback, true, false};
-            else fail(strfmt("--configs: unknown '%s'", name.c_str()), "see --help");
+            const config c = parse_config(name);
             if (c.path == steer_path::graph && !graph_steer_available()) {
                 fprintf(stderr, "skipping %s: this llama.cpp lacks palign's patch\n", name.c_str());
                 continue;
@@ -189,6 +213,9 @@ int main(int argc, char ** argv) {
         for (auto & r : runs) {
             context_params cp;
             cp.n_threads = threads;
+            cp.n_batch = cp.n_ubatch = r.cfg.n_batch;
+            cp.n_ctx = n_ctx;
+            cp.n_seq_max = n_seq;
             cp.flash_attn = r.cfg.flash ? "on" : "off";
             cp.wave_cap = r.cfg.wave_cap;
             cp.steer = r.cfg.path;
@@ -293,7 +320,8 @@ int main(int argc, char ** argv) {
                     {"overhead_pct", (r.t_steer / r.n_steer) / (r.t_plain / r.n_plain) * 100.0 - 100.0},
                     {"questions_per_s", (double) items.size() * reps / r.t_steer},
                     {"vs_baseline", r.tps_steer() / base.tps_steer()},
-                    {"steer_path", r.ctx->steer_path_name()},
+                    {"steer_path", r.ctx->steer_path_name()}, {"n_batch", r.cfg.n_batch},
+                    {"flash_attn", r.cfg.flash}, {"wave_cap", r.cfg.wave_cap},
                 };
             }
             j["fastest"] = best->cfg.name;

@@ -45,10 +45,12 @@ say "exactness tests: $([ $tests_ok = 1 ] && echo passed || echo FAILED)"
 # 2. throughput
 say "== palign-bench-engine"
 "$bin/palign-bench-engine" --preset qwen3-0.6b --model-dir "$work/models" --ngl -1 --items 180 --reps 3 --pp 512 \
-  --configs baseline,graph,graph+fa,graph+fa-nocap --json "$out/bench-qwen3-0.6b.json" 2>&1 | tee -a "$log"
+  -c 16384 --np 128 --configs baseline,graph,graph+fa-nocap,graph+fa@b2048,graph+fa-nocap@b2048,graph-nocap@b2048 \
+  --json "$out/bench-qwen3-0.6b.json" 2>&1 | tee -a "$log"
 if [ "${PALIGN_GPU_8B:-1}" = 1 ]; then
   "$bin/palign-bench-engine" --preset llama3-8b --model-dir "$work/models" --ngl -1 --items 180 --reps 2 --pp 512 \
-    --configs baseline,graph+fa,graph+fa-nocap --json "$out/bench-llama3-8b.json" 2>&1 | tee -a "$log"
+    -c 16384 --np 128 --configs baseline,graph+fa-nocap,graph+fa@b2048,graph+fa-nocap@b2048 \
+    --json "$out/bench-llama3-8b.json" 2>&1 | tee -a "$log"
 fi
 
 # 3. the PAS protocol on the 0.6B shape: a few subjects, all methods' costs, extrapolated to 300
@@ -56,6 +58,7 @@ n=${PALIGN_GPU_SUBJECTS:-4}
 say "== palign eval --method pas --alpha-select eval, full grid, subjects 0:$n"
 t0=$(date +%s.%N)
 "$bin/palign" eval -m "$work/models/qwen3-0.6b-s42.gguf" --ngl -1 --method pas --alpha-select eval --subjects 0:$n \
+  -b 2048 --ubatch-size 2048 -c 16384 --np 128 \
   -o "$work/eval-pas" 2>&1 | tail -n 12 | tee -a "$log"
 t1=$(date +%s.%N)
 python3 - "$out" "$t0" "$t1" "$n" "$tests_ok" <<'PY' | tee -a "$log"
