@@ -5,6 +5,8 @@
 #include "engine/fingerprint.h"
 #include "engine/model.h"
 #include "pas/steer_file.h"
+#include "data/inventory.h"
+#include "data/subjects.h"
 #include "server/http_server.h"
 #include "util/paths.h"
 #include "util/rng.h"
@@ -75,6 +77,10 @@ struct server_fixture {
         ctx = std::make_unique<context>(*m, cp);
         sp.port = 0;
         sp.profiles_dir = profiles_dir;
+        sp.data_dir = palign::data_dir();
+        sp.align.e.pas_few_shot = false;   // as palign align's default (--system default)
+        sp.align.contrast_cache = "";
+        sp.fit_ctx.flash_attn = "off";
         srv = std::make_unique<http_server>(*m, *ctx, sp);
         srv->reload_profiles();
         srv->bind();
@@ -406,4 +412,55 @@ TEST(server, openai_client_library_and_curl) {
                                        chat_body("p1", "You worry about things.").dump() + "'", &c), 0) << c;
         EXPECT_EQ(json::parse(c)["choices"][0]["message"]["content"], want);
     }
+}
+
+// POST /v1/profiles fits a person from their answers: then a chat with that profile equals palign align +
+// palign chat -p with the same answers
+TEST(server, post_profiles_equals_palign_align) {
+    const std::string dir = palign_test::scratch_dir() + "/profiles-fit";
+    std::filesystem::create_directories(dir);
+    const inventory inv = load_inventory(inventory_kind::big5, palign::data_dir());
+    const subject s0 = load_subjects(inv, palign::data_dir())[0];
+    json answers = json::object();
+    for (const item * it : item_set(inv, "align")) if (s0.answer(it->id) > 0) answers[it->id] = s0.answer(it->id);
+    const std::string afile = palign_test::scratch_dir() + "/fit-answers.json";
+    std::ofstream(afile) << answers.dump();
+
+    serve_params sp;
+    server_fixture f(sp, dir);
+    auto c = f.client();
+    auto r = c.Post("/v1/profiles", json({{"name", "alice"}, {"answers", answers}, {"inventory", "big5"}}).dump(), "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+    const json made = json::parse(r->body);
+    EXPECT_EQ(made["id"], "alice");
+    EXPECT_EQ(made["palign"]["alpha_select"], "cv");
+    EXPECT_TRUE(std::filesystem::exists(dir + "/alice.steer.gguf"));
+    const std::string served = content_of(c.Post("/v1/chat/completions", chat_body("alice", "You worry about things.").dump(), "application/json"));
+
+    // the same with the command line
+    const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign", out = palign_test::scratch_dir() + "/alice-cli.steer.gguf";
+    std::string text;
+    ASSERT_EQ(palign_test::run_cmd(bin + " align -m " + model_path("llama3") + " --fa off --contrast-cache '' -a " + afile + " -o " + out, &text), 0) << text;
+    const steer_file cli = steer_file_read(out);
+    EXPECT_DOUBLE_EQ(cli.alpha, made["palign"]["alpha"].get<double>());
+    EXPECT_EQ(cli.heads.size(), made["palign"]["heads"].get<size_t>());
+    std::string said;
+    ASSERT_EQ(palign_test::run_cmd("(" + bin + " chat -m " + model_path("llama3") + " --fa off -n 12 -s " + out +
+                                   " -p 'You worry about things.' 2>/dev/null)", &said), 0) << said;
+    if (!said.empty() && said.back() == '\n') said.pop_back();
+    EXPECT_EQ(served, said);
+
+    // errors: exists (409), bad name, too few answers
+    auto again = c.Post("/v1/profiles", json({{"name", "alice"}, {"answers", answers}}).dump(), "application/json");
+    EXPECT_EQ(again->status, 409);
+    auto bad = c.Post("/v1/profiles", json({{"name", "../x"}, {"answers", answers}}).dump(), "application/json");
+    EXPECT_EQ(bad->status, 400);
+    EXPECT_EQ(json::parse(bad->body)["error"]["param"], "name");
+    auto few = c.Post("/v1/profiles", json({{"name", "bob"}, {"answers", {{"i1", 3}}}}).dump(), "application/json");
+    EXPECT_EQ(few->status, 400);
+    EXPECT_NE(json::parse(few->body)["error"]["message"].get<std::string>().find("at least 8"), std::string::npos) << few->body;
+    auto unknown = c.Post("/v1/profiles", json({{"name", "bob"}, {"answers", {{"i9999", 3}}}}).dump(), "application/json");
+    EXPECT_EQ(unknown->status, 400);
+    EXPECT_FALSE(std::filesystem::exists(dir + "/bob.steer.gguf"));
 }

@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "data/prompts.h"
+#include "eval/align.h"
 #include "eval/protocol.h"
 #include "pas/pas.h"
 #include "pas/steer_file.h"
@@ -22,7 +23,7 @@ void register_align(CLI::App & app) {
     static ask_opts ao;
     static pas_opts po;
     static std::string answers, out, inventory_name = "big5", system = "default";
-    static std::string cache = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/contrast";
+    static std::string cache = cache_dir() + "/contrast";
     static double alpha = NAN;
     add_model_options(cmd, mo);
     cmd->add_option("-a,--answers", answers, "the person's answers: JSON object {\"<item id>\": 1..5} (i1..i300 or M1..P9)")->required();
@@ -42,63 +43,22 @@ void register_align(CLI::App & app) {
         const inventory inv = load_inventory(kind, ddir);
         const subject person = load_answer_file(answers, inv);
 
-        eval_params e;
-        e.ask = ao.params();
-        po.apply(e);
+        align_params ap;
+        ap.e.ask = ao.params();
+        po.apply(ap.e);
         if (system != "default" && system != "few-shot") fail(strfmt("--system: unknown '%s'", system.c_str()), "use default or few-shot");
-        e.pas_few_shot = system == "few-shot";
-
-        // the person's answered align items
-        eval_env env;
-        int n_other = 0;
-        for (const item * it : item_set(inv, "align")) if (person.answer(it->id) > 0) env.align.push_back(it);
-        for (const auto & kv : person.answers) if (kv.second > 0 && std::find_if(env.align.begin(), env.align.end(), [&](const item * it) { return it->id == kv.first; }) == env.align.end()) n_other++;
-        if (env.align.size() < 8) {
-            fail(strfmt("%s: only %zu answered %s align items; PAS needs at least 8", answers.c_str(), env.align.size(), inv.name.c_str()),
-                 kind == inventory_kind::big5 ? "answer more of the IPIP-NEO-120 items (ids i<n> of the 120)" : "answer more of M1-6, N1-6, P1-6");
-        }
-        if (n_other) fprintf(stderr, "align: %d answered items outside the align set are not used\n", n_other);
+        ap.e.pas_few_shot = system == "few-shot";
+        ap.alpha = alpha;
+        ap.contrast_cache = cache;
 
         model m(mo.params());
         context ctx(m, mo.ctx);
-        env.ctx = &ctx;
-        env.inv = &inv;
-        contrast_params cp;
-        cp.system = PROMPT_SYSTEM_DEFAULT;
-        cp.chat = e.ask.chat;
-        cp.cache_dir = cache;
-        contrast_set cs = contrast_capture(ctx, kind, env.align, cp);
-        env.contrast = &cs;
-
-        std::vector<int> all(env.align.size());
-        for (size_t i = 0; i < all.size(); i++) all[i] = (int) i;
-        pas_fit fit = pas_fit_items(cs, person, all, e.pas);
-
-        steer_file sf;
-        sf.version = PALIGN_VERSION;
-        sf.params = fit.params;
-        sf.person = person.id;
-        sf.inventory = inventory_kind_name(kind);
-        sf.n_answers = (int) env.align.size();
-        sf.model = compute_fingerprint(m.info());
-        sf.head_dim = m.info().head_dim;
-        sf.heads = fit.heads;
-        for (const auto & t : inv.traits) {
-            double sum = 0;
-            int n = 0;
-            for (const item * it : env.align) if (it->trait == t) { sum += keyed_value(*it, person.answer(it->id)); n++; }
-            if (n) sf.traits[t] = sum / n;
-        }
-        if (std::isnan(alpha)) {
-            cv_result cv = pas_cv_select(env, person, e);
-            sf.alpha = cv.alpha;
-            sf.alpha_select = "cv";
-            sf.cv_error = cv.error;
-            printf("alpha by %d-fold cross-validation on %zu answers (composite error on held-out answers):\n", e.cv_folds, env.align.size());
-            for (const auto & pt : cv.curve) printf("  alpha %-5g %.3f%s\n", pt.alpha, pt.composite, pt.alpha == cv.alpha ? "  <- chosen" : "");
-        } else {
-            sf.alpha = alpha;
-            sf.alpha_select = "given";
+        const align_result r = align_person(ctx, inv, person, ap, answers);
+        if (r.n_unused) fprintf(stderr, "align: %d answered items outside the align set are not used\n", r.n_unused);
+        const steer_file & sf = r.file;
+        if (sf.alpha_select == "cv") {
+            printf("alpha by %d-fold cross-validation on %d answers (composite error on held-out answers):\n", ap.e.cv_folds, sf.n_answers);
+            for (const auto & pt : r.cv.curve) printf("  alpha %-5g %.3f%s\n", pt.alpha, pt.composite, pt.alpha == r.cv.alpha ? "  <- chosen" : "");
         }
         steer_file_write(sf, out);
         fputs(steer_file_describe(sf).c_str(), stdout);

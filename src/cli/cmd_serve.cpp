@@ -3,6 +3,7 @@
 #include "cli/options.h"
 #include "server/http_server.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 #include <atomic>
 #include <csignal>
@@ -21,6 +22,8 @@ void register_serve(CLI::App & app) {
                                              "(\"model\": \"<profile>\"), /v1/models, /health, /metrics");
     static model_opts mo;
     static serve_params sp;
+    static ask_opts ao;
+    static pas_opts po;
     add_model_options(cmd, mo);
     cmd->add_option("--profiles", sp.profiles_dir, "folder of steering files NAME.steer.gguf (palign align -o); SIGHUP rereads it");
     cmd->add_option("--host", sp.host, "address to listen on (127.0.0.1: this machine only)");
@@ -30,12 +33,22 @@ void register_serve(CLI::App & app) {
     cmd->add_option("--max-queue", sp.max_queue, "requests waiting for a slot; beyond it 503 with Retry-After");
     cmd->add_option("--max-body", sp.max_body, "largest request body in bytes (413 beyond)");
     cmd->add_option("--max-tokens", sp.max_tokens, "largest max_tokens a request may ask");
+    static std::string cache = cache_dir() + "/contrast";
+    cmd->add_option("--contrast-cache", cache, "POST /v1/profiles: directory caching the contrast activations per model (\"\" = off)");
+    add_pas_options(cmd, po);   // POST /v1/profiles fits as palign align does
+    add_ask_options(cmd, ao);
     cmd->callback([] {
         if (sp.api_key.empty()) if (const char * k = getenv("PALIGN_API_KEY")) sp.api_key = k;
         if (sp.n_slots < 1 || sp.n_slots > 255) fail(strfmt("--slots %d: expected 1..255", sp.n_slots));
         if (sp.max_queue < 0) fail(strfmt("--max-queue %d: expected >= 0", sp.max_queue));
         if (sp.max_tokens < 1) fail(strfmt("--max-tokens %d: expected >= 1", sp.max_tokens));
         if (sp.port < 0 || sp.port > 65535) fail(strfmt("--port %d: expected 0..65535", sp.port));
+        sp.align.e.ask = ao.params();
+        po.apply(sp.align.e);
+        sp.align.e.pas_few_shot = false;   // alpha chosen with steering alone, as the file is used (palign align's default)
+        sp.align.contrast_cache = cache;
+        sp.data_dir = data_dir(mo.data_dir);
+        sp.fit_ctx = mo.ctx;
         model m(mo.params());
         context_params cp = mo.ctx;
         cp.n_seq_max = std::max(cp.n_seq_max, sp.n_slots + 1);

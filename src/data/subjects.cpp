@@ -193,7 +193,14 @@ std::vector<subject> load_subjects(const inventory & inv, const std::string & da
 }
 
 subject load_answer_file(const std::string & path, const inventory & inv) {
-    const std::string text = read_data_file(path);
+    subject s = answers_from_json(read_data_file(path), inv, path);
+    size_t slash = path.find_last_of('/');
+    s.id = slash == std::string::npos ? path : path.substr(slash + 1);
+    if (s.id.size() > 5 && s.id.compare(s.id.size() - 5, 5, ".json") == 0) s.id.resize(s.id.size() - 5);
+    return s;
+}
+
+subject answers_from_json(const std::string & text, const inventory & inv, const std::string & path) {
     json j;
     try {
         j = json::parse(text);
@@ -205,9 +212,7 @@ subject load_answer_file(const std::string & path, const inventory & inv) {
         fail_at(path, 1, "", "not a JSON object", "an answer file is one JSON object: {\"" + inv.items.front().id + "\": 4, ...}");
     }
     subject s;
-    size_t slash = path.find_last_of('/');
-    s.id = slash == std::string::npos ? path : path.substr(slash + 1);
-    if (s.id.size() > 5 && s.id.compare(s.id.size() - 5, 5, ".json") == 0) s.id.resize(s.id.size() - 5);
+    s.id = path;
     std::vector<int> values(inv.items.size(), -1);
     for (auto it = j.begin(); it != j.end(); ++it) {
         check_answer(inv, path, json_key_line(text, it.key()), it.key(), it.value(), values);

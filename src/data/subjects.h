@@ -33,6 +33,9 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
 // item of the inventory. Subject id = the file name without directory and ".json".
 subject load_answer_file(const std::string & path, const inventory & inv);
 
+// the same from the JSON text itself (a server request); `path` names it in errors and becomes the id
+subject answers_from_json(const std::string & text, const inventory & inv, const std::string & path);
+
 // the index of the subject with this id, or -1
 int find_subject(const std::vector<subject> & subjects, const std::string & id);
 

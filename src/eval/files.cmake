@@ -11,4 +11,5 @@ set(PALIGN_EVAL_SOURCES
     src/eval/predictors.cpp
     src/eval/calibration.cpp
     src/eval/compare.cpp
+    src/eval/align.cpp
 )

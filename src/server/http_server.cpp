@@ -4,6 +4,8 @@
 #include "engine/chat_template.h"
 #include "engine/context.h"
 #include "engine/model.h"
+#include "data/inventory.h"
+#include "data/subjects.h"
 #include "util/error.h"
 #include "util/log.h"
 
@@ -96,6 +98,74 @@ struct http_server::impl {
     std::mutex tmpl_mu;                  // chat templating from several HTTP threads
     std::chrono::steady_clock::time_point t_start = std::chrono::steady_clock::now();
     profile_store * profiles = nullptr;
+    std::mutex fit_mu;                   // one fit at a time, on its own context
+    std::unique_ptr<context> fit_ctx;
+
+    json model_entry(const std::string & name, const steer_file & f) const {
+        json traits = json::object();
+        for (const auto & [t, v] : f.traits) traits[t] = v;
+        return {{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "palign"},
+                {"palign", {{"profile", name}, {"inventory", f.inventory}, {"traits", traits}, {"alpha", f.alpha},
+                            {"alpha_select", f.alpha_select}, {"heads", f.heads.size()}, {"person", f.person}}}};
+    }
+
+    // POST /v1/profiles: fit a new person from their answers, write NAME.steer.gguf, serve it
+    json fit_profile(const std::string & text) {
+        json body;
+        try {
+            body = json::parse(text);
+        } catch (const std::exception & e) {
+            throw api_error(400, std::string("request body is not JSON: ") + e.what());
+        }
+        if (json_depth(body, 64) > 32) throw api_error(400, "request body is nested too deeply");
+        if (!body.is_object()) throw api_error(400, "request body must be a JSON object");
+        if (profiles->dir().empty()) throw api_error(400, "this server has no --profiles folder to write into", "invalid_request_error", "", "no_profiles_dir");
+        if (!body.contains("name") || !body["name"].is_string() || !profile_name_ok(body["name"].get<std::string>())) {
+            throw api_error(400, "'name' must be 1..64 of letters, digits, '.', '_', '-' (not starting with '.' or '-')", "invalid_request_error", "name");
+        }
+        const std::string name = body["name"].get<std::string>();
+        if (name == model_id) throw api_error(400, "'name' is the plain model's id", "invalid_request_error", "name");
+        std::string inv_name = "big5";
+        if (body.contains("inventory") && !body["inventory"].is_null()) {
+            if (!body["inventory"].is_string()) throw api_error(400, "'inventory' must be a string", "invalid_request_error", "inventory");
+            inv_name = body["inventory"].get<std::string>();
+        }
+        if (inv_name != "big5" && inv_name != "sd3") throw api_error(400, "'inventory' must be big5 or sd3", "invalid_request_error", "inventory");
+        if (!body.contains("answers") || !body["answers"].is_object()) {
+            throw api_error(400, "'answers' must be an object {\"<item id>\": 1..5, ...}", "invalid_request_error", "answers");
+        }
+        const bool overwrite = body.value("overwrite", false);
+        if (!overwrite && profiles->find(name)) {
+            throw api_error(409, strfmt("profile '%s' exists (\"overwrite\": true replaces it)", name.c_str()), "invalid_request_error", "name", "profile_exists");
+        }
+        align_params ap = p.align;
+        const double alpha = get_number(body, "alpha", NAN, -p.max_alpha, p.max_alpha);
+        if (!std::isnan(alpha)) ap.alpha = alpha;
+        const inventory inv = load_inventory(inv_name == "big5" ? inventory_kind::big5 : inventory_kind::sd3, p.data_dir);
+        subject person;
+        try {
+            person = answers_from_json(body["answers"].dump(), inv, "answers");
+        } catch (const std::exception & e) {
+            throw api_error(400, e.what(), "invalid_request_error", "answers");
+        }
+        person.id = name;
+        std::lock_guard<std::mutex> lock(fit_mu);
+        if (!fit_ctx) fit_ctx = std::make_unique<context>(m, p.fit_ctx);
+        align_result r;
+        try {
+            r = align_person(*fit_ctx, inv, person, ap, "answers");
+        } catch (const error & e) {
+            throw api_error(400, e.what(), "invalid_request_error", "answers");
+        }
+        steer_file_write(r.file, profiles->dir() + "/" + name + ".steer.gguf");
+        std::vector<std::string> problems;
+        profiles->reload(&problems);
+        json out = model_entry(name, r.file);
+        json curve = json::array();
+        for (const auto & pt : r.cv.curve) curve.push_back({{"alpha", pt.alpha}, {"error", pt.composite}});
+        out["palign"]["cv_curve"] = curve;
+        return out;
+    }
 
     impl(const model & m_, context & c, serve_params p_) : m(m_), ctx(c), p(std::move(p_)) {}
 
@@ -112,13 +182,7 @@ struct http_server::impl {
         json data = json::array();
         data.push_back({{"id", model_id}, {"object", "model"}, {"created", 0}, {"owned_by", "palign"},
                         {"palign", {{"profile", nullptr}, {"model", m.info().desc}}}});
-        for (const auto & [name, pr] : *profiles->snapshot()) {
-            json traits = json::object();
-            for (const auto & [t, v] : pr->file.traits) traits[t] = v;
-            data.push_back({{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "palign"},
-                            {"palign", {{"profile", name}, {"inventory", pr->file.inventory}, {"traits", traits},
-                                        {"alpha", pr->file.alpha}, {"heads", pr->file.heads.size()}, {"person", pr->file.person}}}});
-        }
+        for (const auto & [name, pr] : *profiles->snapshot()) data.push_back(model_entry(name, pr->file));
         return {{"object", "list"}, {"data", data}};
     }
 
@@ -372,6 +436,11 @@ http_server::http_server(const model & m, context & ctx, serve_params p) : d_(st
         res.set_content(dump(d_->models_list()), "application/json");
     }));
     d.svr.Post("/v1/chat/completions", wrap([this](const httplib::Request & req, httplib::Response & res) { d_->chat(req, res); }));
+    d.svr.Post("/v1/profiles", wrap([this](const httplib::Request & req, httplib::Response & res) {
+        d_->check_key(req);
+        res.status = 201;
+        res.set_content(dump(d_->fit_profile(req.body)), "application/json");
+    }));
     d.svr.Post("/v1/profiles/reload", wrap([this](const httplib::Request & req, httplib::Response & res) {
         d_->check_key(req);
         const auto problems = reload_profiles();

@@ -2,8 +2,10 @@
 // models, health, metrics, profile reload), requests validated into scheduler jobs.
 #pragma once
 
+#include "eval/align.h"
 #include "server/profiles.h"
 #include "server/scheduler.h"
+#include "engine/context.h"
 
 #include <atomic>
 #include <cstddef>
@@ -12,7 +14,6 @@
 
 namespace palign {
 
-class context;
 class model;
 
 struct serve_params {
@@ -27,6 +28,9 @@ struct serve_params {
     int n_http_threads = 0;           // 0 = slots + queue + 4
     int n_batch = 512;
     double max_alpha = 100;           // |alpha| a request may ask
+    align_params align;               // POST /v1/profiles: how a new person is fitted (as palign align)
+    std::string data_dir;             // palign data (inventories)
+    context_params fit_ctx;           // the context fits run on (beside the serving one)
 };
 
 class http_server {

@@ -1,0 +1,69 @@
+// Align: contrast capture (cached), probes on all answered align items, alpha by cross-validation.
+#include "eval/align.h"
+
+#include "data/prompts.h"
+#include "engine/context.h"
+#include "engine/fingerprint.h"
+#include "pas/pas.h"
+#include "util/error.h"
+
+#include <algorithm>
+
+namespace palign {
+
+align_result align_person(context & ctx, const inventory & inv, const subject & person, const align_params & p,
+                          const std::string & source) {
+    align_result r;
+    eval_env env;
+    for (const item * it : item_set(inv, "align")) if (person.answer(it->id) > 0) env.align.push_back(it);
+    for (const auto & kv : person.answers) {
+        if (kv.second > 0 && std::find_if(env.align.begin(), env.align.end(), [&](const item * it) { return it->id == kv.first; }) == env.align.end()) {
+            r.n_unused++;
+        }
+    }
+    if (env.align.size() < 8) {
+        fail(strfmt("%s: only %zu answered %s align items; PAS needs at least 8", source.c_str(), env.align.size(), inv.name.c_str()),
+             inv.kind == inventory_kind::big5 ? "answer more of the IPIP-NEO-120 items (ids i<n> of the 120)" : "answer more of M1-6, N1-6, P1-6");
+    }
+    const model & m = ctx.mdl();
+    env.ctx = &ctx;
+    env.inv = &inv;
+    contrast_params cp;
+    cp.system = PROMPT_SYSTEM_DEFAULT;
+    cp.chat = p.e.ask.chat;
+    cp.cache_dir = p.contrast_cache;
+    const contrast_set cs = contrast_capture(ctx, inv.kind, env.align, cp);
+    env.contrast = &cs;
+
+    std::vector<int> all(env.align.size());
+    for (size_t i = 0; i < all.size(); i++) all[i] = (int) i;
+    const pas_fit fit = pas_fit_items(cs, person, all, p.e.pas);
+
+    steer_file & sf = r.file;
+    sf.version = PALIGN_VERSION;
+    sf.params = fit.params;
+    sf.person = person.id;
+    sf.inventory = inventory_kind_name(inv.kind);
+    sf.n_answers = (int) env.align.size();
+    sf.model = compute_fingerprint(m.info());
+    sf.head_dim = m.info().head_dim;
+    sf.heads = fit.heads;
+    for (const auto & t : inv.traits) {
+        double sum = 0;
+        int n = 0;
+        for (const item * it : env.align) if (it->trait == t) { sum += keyed_value(*it, person.answer(it->id)); n++; }
+        if (n) sf.traits[t] = sum / n;
+    }
+    if (std::isnan(p.alpha)) {
+        r.cv = pas_cv_select(env, person, p.e);
+        sf.alpha = r.cv.alpha;
+        sf.alpha_select = "cv";
+        sf.cv_error = r.cv.error;
+    } else {
+        sf.alpha = p.alpha;
+        sf.alpha_select = "given";
+    }
+    return r;
+}
+
+} // namespace palign

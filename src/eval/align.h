@@ -1,0 +1,33 @@
+// Align: fit PAS for one person from their answers and make their steering file (alpha by cross-validation
+// over their own answers, or given). Used by palign align and palign serve's POST /v1/profiles.
+#pragma once
+
+#include "data/inventory.h"
+#include "data/subjects.h"
+#include "eval/protocol.h"
+#include "pas/steer_file.h"
+
+#include <cmath>
+#include <string>
+
+namespace palign {
+
+class context;
+
+struct align_params {
+    eval_params e;                     // ask, PAS parameters, alpha grid, folds, seed
+    double alpha = NAN;                // NaN: chosen by cross-validation
+    std::string contrast_cache;        // folder caching contrast activations per model ("" = off)
+};
+
+struct align_result {
+    steer_file file;
+    cv_result cv;                      // alpha_select == "cv" only
+    int n_unused = 0;                  // answered items outside the align set
+};
+
+// throws (naming `source`) when fewer than 8 align items are answered
+align_result align_person(context & ctx, const inventory & inv, const subject & person, const align_params & p,
+                          const std::string & source);
+
+} // namespace palign
