@@ -53,7 +53,12 @@ if [ "${PALIGN_GPU_8B:-1}" = 1 ]; then
     --json "$out/bench-llama3-8b.json" 2>&1 | tee -a "$log"
 fi
 
-# 3. the PAS protocol on the 0.6B shape: a few subjects, all methods' costs, extrapolated to 300
+# 3. the server: mixed profiles vs plain at 1, 8, 32 clients
+say "== palign-bench-serve"
+"$bin/palign-bench-serve" -m "$work/models/qwen3-0.6b-s42.gguf" --model-dir "$work/models" --ngl -1 --slots 32 \
+  --clients 1,8,32 --per-client 2 -n 64 --reps 2 2>&1 | tee "$out/serve.txt" | tee -a "$log"
+
+# 4. the PAS protocol on the 0.6B shape: a few subjects, all methods' costs, extrapolated to 300
 n=${PALIGN_GPU_SUBJECTS:-4}
 say "== palign eval --method pas --alpha-select eval, full grid, subjects 0:$n"
 t0=$(date +%s.%N)

@@ -30,35 +30,8 @@ namespace {
 
 // a steering file for this model with random heads (what palign align writes, without the fit)
 void write_profile(const model & m, const std::string & path, uint64_t seed, double alpha) {
-    const model_info & info = m.info();
-    steer_file sf;
-    sf.version = PALIGN_VERSION;
-    sf.alpha = alpha;
-    sf.alpha_select = "given";
-    sf.person = "person-" + std::to_string(seed);
-    sf.inventory = "big5";
-    sf.n_answers = 120;
-    sf.traits = {{"O", 3.5}, {"C", 2.5}, {"E", 4.0}, {"A", 3.0}, {"N", 1.5}};
-    sf.model = compute_fingerprint(info);
-    sf.head_dim = info.head_dim;
-    rng r(seed);
-    for (int k = 0; k < 6; k++) {
-        pas_head h;
-        h.layer = (int) r.below(info.n_layer);
-        h.head = (int) r.below(info.n_head);
-        bool dup = false;
-        for (const auto & o : sf.heads) dup |= o.layer == h.layer && o.head == h.head;
-        if (dup) continue;
-        h.sigma = 8.0f;   // strong enough to change the random test model's greedy text
-        h.dir.resize(info.head_dim);
-        double n2 = 0;
-        for (auto & x : h.dir) { x = (float) r.normal(); n2 += x * x; }
-        for (auto & x : h.dir) x = (float) (x / std::sqrt(n2));
-        h.val_acc = 0.8;
-        h.train_acc = 0.9;
-        sf.heads.push_back(h);
-    }
-    steer_file_write(sf, path);
+    // sigma 8: strong enough to change the random test model's greedy text
+    steer_file_write(random_steer_file(m.info(), compute_fingerprint(m.info()), seed, 6, 8.0f, alpha), path);
 }
 
 struct server_fixture {

@@ -1,6 +1,8 @@
 // Steering file: GGUF writer, reader with validation, model check, description.
 #include "pas/steer_file.h"
 
+#include "util/rng.h"
+
 #include "engine/model.h"
 #include "engine/gguf_util.h"
 #include "util/error.h"
@@ -219,6 +221,40 @@ std::string steer_file_describe(const steer_file & sf) {
         s += strfmt("  %5d %4d  %7.3f %9.3f %8.4f  %5.3f\n", h.layer, h.head, h.val_acc, h.train_acc, h.sigma, std::sqrt(nrm));
     }
     return s;
+}
+
+
+
+steer_file random_steer_file(const model_info & info, const model_fingerprint & fp, uint64_t seed, int n_heads,
+                             float sigma, double alpha) {
+    steer_file sf;
+    sf.version = PALIGN_VERSION;
+    sf.alpha = alpha;
+    sf.alpha_select = "given";
+    sf.person = "random-" + std::to_string(seed);
+    sf.inventory = "big5";
+    sf.n_answers = 120;
+    sf.traits = {{"O", 3.5}, {"C", 2.5}, {"E", 4.0}, {"A", 3.0}, {"N", 1.5}};
+    sf.model = fp;
+    sf.head_dim = info.head_dim;
+    rng r(seed);
+    for (int k = 0; k < n_heads; k++) {
+        pas_head h;
+        h.layer = (int) r.below(info.n_layer);
+        h.head = (int) r.below(info.n_head);
+        bool dup = false;
+        for (const auto & o : sf.heads) dup |= o.layer == h.layer && o.head == h.head;
+        if (dup) continue;
+        h.sigma = sigma;
+        h.dir.resize(info.head_dim);
+        double n2 = 0;
+        for (auto & x : h.dir) { x = (float) r.normal(); n2 += x * x; }
+        for (auto & x : h.dir) x = (float) (x / std::sqrt(n2));
+        h.val_acc = 0.8;
+        h.train_acc = 0.9;
+        sf.heads.push_back(h);
+    }
+    return sf;
 }
 
 } // namespace palign

@@ -46,6 +46,11 @@ steer_file steer_file_read(const std::string & path);
 // the file was fitted on this model, else an error naming the property that differs
 void steer_file_check(const steer_file & sf, const std::string & path, const model_fingerprint & fp, const std::string & model_path);
 
+// tests and benchmarks: a steering file for this model with n_heads random heads (unit directions, this
+// sigma), as palign align would write one, without a fit
+steer_file random_steer_file(const model_info & info, const model_fingerprint & fp, uint64_t seed, int n_heads,
+                             float sigma, double alpha);
+
 // a printable description (palign inspect)
 std::string steer_file_describe(const steer_file & sf);
 
