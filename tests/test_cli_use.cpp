@@ -1,6 +1,7 @@
 // Using an aligned model from the command line: align -> inspect -> chat -p -> test -> bake, and the errors
 // for a steering file of another model, a truncated steering file, unknown items, and --hf offline.
 #include "engine/context.h"
+#include "engine/fingerprint.h"
 #include "engine/model.h"
 #include "pas/steer_file.h"
 #include "util/paths.h"
@@ -80,7 +81,7 @@ TEST(cli_use, align_inspect_chat_test_round_trip) {
 
     std::string plain, steered, steered0;
     ASSERT_EQ(run_cmd(bin + " chat -m " + model + " -p 'Tell me about yourself.' -n 8 --temp 0", &plain), 0) << plain;
-    ASSERT_EQ(run_cmd(bin + " chat -m " + model + " -s " + steer + " --alpha 0 -p 'Tell me about yourself.' -n 8", &steered0), 0) << steered0;
+    ASSERT_EQ(run_cmd(bin + " chat -m " + model + " -s " + steer + " --alpha 0 -p 'Tell me about yourself.' -n 8 --temp 0", &steered0), 0) << steered0;
     EXPECT_EQ(plain, steered0) << "alpha 0 is the plain model";
     ASSERT_EQ(run_cmd(bin + " test -m " + model + " -s " + steer + " --alpha 6", &text), 0) << text;
     EXPECT_NE(text.find("plain  steered"), std::string::npos) << text;
@@ -182,4 +183,25 @@ TEST(cli_use, every_flag_shows_its_default) {
                               "--answer-mode TEXT=option", "--seed UINT=42", "--np,--parallel INT=64"}) {
         EXPECT_NE(text.find(flag), std::string::npos) << flag << "\n" << text;
     }
+}
+
+// several steering files: a conversation each, answers side by side, each equal to that file alone
+TEST(cli_use, chat_several_profiles_side_by_side) {
+    const std::string model = palign_test::model_path("llama3");
+    palign::model m({model});
+    const std::string dir = palign_test::scratch_dir();
+    const std::string a = dir + "/side-a.steer.gguf", b = dir + "/side-b.steer.gguf";
+    const auto fp = palign::compute_fingerprint(m.info());
+    palign::steer_file_write(palign::random_steer_file(m.info(), fp, 1, 6, 8.0f, 3.0), a);
+    palign::steer_file_write(palign::random_steer_file(m.info(), fp, 2, 6, 8.0f, 3.0), b);
+    const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign chat -m " + model + " --temp 0 -n 8 -p 'Hi there.'";
+    std::string both, only_a, only_b;
+    ASSERT_EQ(run_cmd("(" + bin + " -s " + a + " -s " + b + " 2>/dev/null)", &both), 0) << both;
+    ASSERT_EQ(run_cmd("(" + bin + " -s " + a + " 2>/dev/null)", &only_a), 0) << only_a;
+    ASSERT_EQ(run_cmd("(" + bin + " -s " + b + " 2>/dev/null)", &only_b), 0) << only_b;
+    EXPECT_EQ(both, "[" + a + "]\n" + only_a + "[" + b + "]\n" + only_b);
+    EXPECT_NE(only_a, only_b);
+    std::string err;
+    EXPECT_NE(run_cmd(bin + " --top-p 2", &err), 0) << err;
+    EXPECT_NE(err.find("--top-p"), std::string::npos) << err;
 }

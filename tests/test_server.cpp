@@ -167,7 +167,7 @@ TEST(server, concurrent_requests_do_not_leak_into_each_other) {
     // palign chat -p with the same steering file, same greedy reply
     const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
     for (size_t w = 0; w < who.size(); w++) {
-        std::string cmd = "(" + bin + " chat -m " + model_path("llama3") + " --fa off -n 12 -p '" + texts[1] + "'";
+        std::string cmd = "(" + bin + " chat -m " + model_path("llama3") + " --fa off --temp 0 -n 12 -p '" + texts[1] + "'";
         if (!who[w].empty()) cmd += " -s " + profiles_dir() + "/" + who[w] + ".steer.gguf";
         cmd += " 2>/dev/null)";
         std::string out;
@@ -419,7 +419,7 @@ TEST(server, post_profiles_equals_palign_align) {
     EXPECT_DOUBLE_EQ(cli.alpha, made["palign"]["alpha"].get<double>());
     EXPECT_EQ(cli.heads.size(), made["palign"]["heads"].get<size_t>());
     std::string said;
-    ASSERT_EQ(palign_test::run_cmd("(" + bin + " chat -m " + model_path("llama3") + " --fa off -n 12 -s " + out +
+    ASSERT_EQ(palign_test::run_cmd("(" + bin + " chat -m " + model_path("llama3") + " --fa off --temp 0 -n 12 -s " + out +
                                    " -p 'You worry about things.' 2>/dev/null)", &said), 0) << said;
     if (!said.empty() && said.back() == '\n') said.pop_back();
     EXPECT_EQ(served, said);

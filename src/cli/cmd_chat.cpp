@@ -1,4 +1,5 @@
-// palign chat: talk to a model, steered by a person's steering file; -p for one answer (scripts, tests).
+// palign chat: talk to a model, steered by one or several steering files (a conversation each, answers side by
+// side); -p for one answer (scripts, tests).
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "engine/chat_session.h"
@@ -12,60 +13,94 @@
 namespace palign {
 
 void register_chat(CLI::App & app) {
-    auto * cmd = app.add_subcommand("chat", "chat with a model, steered by a steering file (commands: /reset, /alpha X, /quit)");
+    auto * cmd = app.add_subcommand("chat", "chat with a model, steered by steering files (commands: /reset, /alpha X, /quit)");
     static model_opts mo;
-    static std::string steer_path, system, prompt, date = "2024-07-26";
+    static std::vector<std::string> steer_paths;
+    static std::string system, prompt, date = "2024-07-26";
     static double alpha = NAN;
     static int n_predict = 256;
-    static float temp = 0.0f;
-    static uint64_t seed = 42;
+    static sampling smp = [] { sampling s; s.seed = 42; return s; }();
     add_model_options(cmd, mo);
-    cmd->add_option("-s,--steer", steer_path, "steering file from palign align (none: the plain model)");
-    cmd->add_option("--alpha", alpha, "steering strength (default: the file's alpha)");
-    cmd->add_option("--system", system, "system prompt (none by default)");
+    cmd->add_option("-s,--steer", steer_paths, "steering file from palign align; several: a conversation each, answers side by side "
+                    "(none: the plain model)");
+    cmd->add_option("--alpha", alpha, "steering strength (default: each file's alpha)");
+    cmd->add_option("--system,--system-prompt", system, "system prompt (none by default)");
     cmd->add_option("-p,--prompt", prompt, "answer this one message and exit");
     cmd->add_option("-n,--n-predict", n_predict, "max tokens per reply");
-    cmd->add_option("--temp", temp, "sampling temperature (0 = greedy)");
-    cmd->add_option("--seed", seed, "sampling seed");
+    cmd->add_option("--temp", smp.temp, "sampling temperature (0 = greedy)");
+    cmd->add_option("--top-k", smp.top_k, "top-k sampling (0 = off)");
+    cmd->add_option("--top-p", smp.top_p, "top-p sampling (1 = off)");
+    cmd->add_option("--min-p", smp.min_p, "min-p sampling (0 = off)");
+    cmd->add_option("--seed", smp.seed, "sampling seed");
     cmd->add_option("--date", date, "date for templates that print today's date");
     cmd->callback([] {
+        if (!(smp.temp >= 0 && smp.temp <= 100)) fail(strfmt("--temp %g: expected 0..100", smp.temp));
+        if (smp.top_k < 0) fail(strfmt("--top-k %d: expected >= 0", smp.top_k));
+        if (!(smp.top_p >= 0 && smp.top_p <= 1)) fail(strfmt("--top-p %g: expected 0..1", smp.top_p));
+        if (!(smp.min_p >= 0 && smp.min_p <= 1)) fail(strfmt("--min-p %g: expected 0..1", smp.min_p));
+        if (n_predict < 1) fail(strfmt("--n-predict %d: expected >= 1", n_predict));
+        if (!std::isnan(alpha) && !std::isfinite(alpha)) fail("--alpha: not a finite number");
         model m(mo.params());
-        auto ls = load_steer_for(m, steer_path, alpha);
-        context ctx(m, mo.ctx);
-        chat_session_params cp;
-        cp.system = system;
-        cp.n_predict = n_predict;
-        cp.temp = temp;
-        cp.seed = seed;
-        cp.chat.date = date;
-        chat_session chat(ctx, cp, ls ? &ls->st : nullptr);
+        std::vector<std::unique_ptr<loaded_steer>> ls;
+        for (const auto & p : steer_paths) ls.push_back(load_steer_for(m, p, alpha));
+        context_params ctxp = mo.ctx;
+        const int n_conv = std::max<int>(1, (int) ls.size());
+        ctxp.n_seq_max = std::max(ctxp.n_seq_max, n_conv + 1);
+        context ctx(m, ctxp);
+        std::vector<std::unique_ptr<chat_session>> chats;
+        for (int i = 0; i < n_conv; i++) {
+            chat_session_params cp;
+            cp.system = system;
+            cp.n_predict = n_predict;
+            cp.smp = smp;
+            cp.chat.date = date;
+            cp.seq = i;
+            chats.push_back(std::make_unique<chat_session>(ctx, cp, ls.empty() ? nullptr : &ls[i]->st));
+        }
         auto stream = [](const std::string & piece) { fputs(piece.c_str(), stdout); fflush(stdout); };
+        // one turn: every conversation answers; with several, each answer under its file's name
+        auto turn = [&](const std::string & text) {
+            for (size_t i = 0; i < chats.size(); i++) {
+                if (chats.size() > 1) printf("[%s]\n", steer_paths[i].c_str());
+                try {
+                    chats[i]->reply(text, stream);
+                    fputs("\n", stdout);
+                } catch (const error & e) {
+                    // a full context ends the turn, not the session
+                    fprintf(stderr, "\n(%s)\n", e.what());
+                    if (!prompt.empty()) throw;
+                }
+            }
+        };
         if (!prompt.empty()) {
-            chat.reply(prompt, stream);
-            fputs("\n", stdout);
+            turn(prompt);
             return;
         }
-        fprintf(stderr, "palign chat: %s%s%s. /reset, /alpha X, /quit\n", m.info().path.c_str(),
-                ls ? (", steered by " + steer_path).c_str() : "", ls ? strfmt(" at alpha %g", std::isnan(alpha) ? ls->file.alpha : alpha).c_str() : "");
+        std::string who;
+        for (size_t i = 0; i < ls.size(); i++) {
+            who += strfmt("%s%s at alpha %g", i ? ", " : ", steered by ", steer_paths[i].c_str(), std::isnan(alpha) ? ls[i]->file.alpha : alpha);
+        }
+        fprintf(stderr, "palign chat: %s%s. /reset, /alpha X, /quit\n", m.info().path.c_str(), who.c_str());
         std::string line;
         while (true) {
             fputs("> ", stderr);
             if (!std::getline(std::cin, line)) break;
             if (line.empty()) continue;
             if (line == "/quit" || line == "/exit") break;
-            if (line == "/reset") { chat.reset(); fputs("(conversation reset)\n", stderr); continue; }
+            if (line == "/reset") { for (auto & c : chats) c->reset(); fputs("(conversation reset)\n", stderr); continue; }
             if (line.rfind("/alpha", 0) == 0) {
-                if (!ls) { fputs("(no steering file: /alpha has nothing to scale)\n", stderr); continue; }
+                if (ls.empty()) { fputs("(no steering file: /alpha has nothing to scale)\n", stderr); continue; }
                 char * end = nullptr;
                 const double a = strtod(line.c_str() + 6, &end);
-                if (end == line.c_str() + 6) { fputs("(usage: /alpha X)\n", stderr); continue; }
-                ls->st = ls->file.make_steering(m.info(), a);
-                chat.set_steering(&ls->st);
+                if (end == line.c_str() + 6 || !std::isfinite(a)) { fputs("(usage: /alpha X)\n", stderr); continue; }
+                for (size_t i = 0; i < ls.size(); i++) {
+                    ls[i]->st = ls[i]->file.make_steering(m.info(), a);
+                    chats[i]->set_steering(&ls[i]->st);
+                }
                 fprintf(stderr, "(alpha %g)\n", a);
                 continue;
             }
-            chat.reply(line, stream);
-            fputs("\n", stdout);
+            turn(line);
         }
     });
 }

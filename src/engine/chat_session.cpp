@@ -11,14 +11,7 @@ namespace palign {
 
 chat_session::chat_session(context & ctx, chat_session_params p, const steering * st)
     : ctx_(ctx), p_(std::move(p)), steer_(st) {
-    llama_sampler_chain_params sp = llama_sampler_chain_default_params();
-    smpl_ = llama_sampler_chain_init(sp);
-    if (p_.temp <= 0.0f) {
-        llama_sampler_chain_add(smpl_, llama_sampler_init_greedy());
-    } else {
-        llama_sampler_chain_add(smpl_, llama_sampler_init_temp(p_.temp));
-        llama_sampler_chain_add(smpl_, llama_sampler_init_dist((uint32_t) p_.seed));
-    }
+    smpl_ = make_sampler(p_.smp);
     reset();
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "engine/chat_template.h"
+#include "engine/sampling.h"
 
 #include <cstdint>
 #include <functional>
@@ -20,8 +21,7 @@ struct chat_session_params {
     std::string system;          // "" = no system message
     int seq = 0;                 // the context's sequence that holds this conversation
     int n_predict = 256;         // max tokens per reply
-    float temp = 0.0f;           // 0 = greedy
-    uint64_t seed = 42;          // sampling seed (temp > 0)
+    sampling smp;                // llama.cpp's sampler settings (temp <= 0: greedy)
     chat_options chat;
 };
 

@@ -6,6 +6,7 @@
 
 #include "engine/chat_template.h"
 #include "engine/context.h"
+#include "engine/sampling.h"
 #include "engine/steering.h"
 
 #include <atomic>
@@ -19,14 +20,6 @@
 #include <vector>
 
 namespace palign {
-
-struct sampling {
-    float temp  = 0.8f;          // llama.cpp's defaults; 0 = greedy
-    int   top_k = 40;
-    float top_p = 0.95f;
-    float min_p = 0.05f;
-    uint32_t seed = 0xFFFFFFFF;  // LLAMA_DEFAULT_SEED: random
-};
 
 // one chat completion, shared by the HTTP thread (waits, streams) and the scheduler (fills)
 struct gen_job {

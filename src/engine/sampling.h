@@ -1,0 +1,22 @@
+// Sampling: llama.cpp's sampler chain from a few plain settings (greedy when temp <= 0), shared by palign chat
+// and palign serve.
+#pragma once
+
+#include <cstdint>
+
+struct llama_sampler;
+
+namespace palign {
+
+struct sampling {
+    float temp  = 0.8f;          // llama.cpp's defaults; <= 0: greedy
+    int   top_k = 40;            // 0 = off
+    float top_p = 0.95f;         // 1 = off
+    float min_p = 0.05f;         // 0 = off
+    uint32_t seed = 0xFFFFFFFF;  // LLAMA_DEFAULT_SEED: random
+};
+
+// the chain top-k -> top-p -> min-p -> temperature -> dist(seed), or greedy; free with llama_sampler_free
+llama_sampler * make_sampler(const sampling & s);
+
+} // namespace palign
