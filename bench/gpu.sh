@@ -18,9 +18,16 @@ out=$(cd "$out" && pwd)
 work=${TMPDIR:-/tmp}/palign-gpu
 mkdir -p "$work"
 export PALIGN_TEST_MODELS_DIR=$work/test-models PALIGN_TEST_SCRATCH=$work/scratch PALIGN_DATA_DIR=$PWD/data
+[ -f .gpu/pack.tgz ] && [ ! -d .gpu/bin ] && tar -xzf .gpu/pack.tgz -C .gpu
 if [ -d .gpu/bin ]; then
   bin=$PWD/.gpu/bin; tbin=$bin
   export LD_LIBRARY_PATH=$PWD/.gpu/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-} PALIGN_VOCAB_DIR=$PWD/.gpu/vocab
+  # the CUDA libraries the build links: the system's, else a Python wheel's (nvidia-*-cu13)
+  for l in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libnccl.so.2; do
+    d=$(find /usr/local/cuda*/ /usr/lib /opt -name "$l" -print -quit 2>/dev/null | xargs -r dirname)
+    [ -n "$d" ] && LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
+  done
+  ldd "$bin/palign" "$PWD"/.gpu/lib/libggml-cuda.so | grep "not found" | sort -u | sed 's/^/gpu.sh: missing /' >&2
 else
   bin=$PWD/${PALIGN_GPU_BUILD:-build-cuda}; tbin=$bin/tests
 fi
@@ -35,11 +42,13 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 # 1. exactness, every layer on the GPU
 say "== exactness tests, PALIGN_NGL=-1"
 tests_ok=1
-for t in test_engine_steer test_engine_graph_steer; do
-  PALIGN_NGL=-1 "$tbin/$t" 2>&1 | tee -a "$log" | grep -E '^\[  (PASSED|FAILED)|max|GPU' || true
-  [ "${PIPESTATUS[0]}" = 0 ] || tests_ok=0
+for t in test_engine_steer test_engine_graph_steer callback; do
+  exe=$t; envs=(PALIGN_NGL=-1)
+  [ $t = callback ] && { exe=test_engine_steer; envs+=(PALIGN_STEER=callback); }
+  env "${envs[@]}" "$tbin/$exe" > "$work/$t.out" 2>&1 || tests_ok=0
+  cat "$work/$t.out" >> "$log"
+  grep -E '^\[  (PASSED|FAILED)|max|GPU|Failure' "$work/$t.out" | sed "s/^/$t: /"
 done
-PALIGN_NGL=-1 PALIGN_STEER=callback "$tbin/test_engine_steer" >>"$log" 2>&1 || tests_ok=0
 say "exactness tests: $([ $tests_ok = 1 ] && echo passed || echo FAILED)"
 
 # 2. throughput
