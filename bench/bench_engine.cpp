@@ -142,6 +142,7 @@ int main(int argc, char ** argv) {
     std::string preset = "qwen3-0.6b", model_path, model_dir = PALIGN_BENCH_MODELS_DIR, data_dir_opt, json_out,
                 configs_s = "baseline,graph,graph+fa,graph+fa-nocap";
     int n_items = 16, reps = 2, threads = 0, ngl = 0, k = 24, subject_idx = 0, n_pp = 512, n_ctx = 4096, n_seq = 64;
+    std::string pp_batches_s = "512";
     double target_overhead = -1;
 
     CLI::App app{"palign-bench-engine: the PAS protocol's ask workload under engine configurations, steered and not,\n"
@@ -162,6 +163,7 @@ int main(int argc, char ** argv) {
     app.add_option("-c,--ctx-size", n_ctx, "KV cells of each configuration's context");
     app.add_option("--np,--parallel", n_seq, "parallel sequences of each configuration's context");
     app.add_option("--pp", n_pp, "llama.cpp prefill tokens timed after the prefix (llama-bench -p N -d <prefix>); 0 = skip");
+    app.add_option("--pp-batches", pp_batches_s, "comma list of n_batch = n_ubatch for llama.cpp's prefill (-b/-ub); the best is the reference");
     app.add_option("--overhead-target", target_overhead, "steering overhead target in % (default: 3 on CPU, 5 with --ngl)");
     app.add_option("--json", json_out, "also write the results as JSON to this file");
     CLI11_PARSE(app, argc, argv);
@@ -217,7 +219,7 @@ int main(int argc, char ** argv) {
             cp.n_ctx = n_ctx;
             cp.n_seq_max = n_seq;
             cp.flash_attn = r.cfg.flash ? "on" : "off";
-            cp.wave_cap = r.cfg.wave_cap;
+            cp.wave_cap = r.cfg.wave_cap ? "on" : "off";
             cp.steer = r.cfg.path;
             r.ctx = std::make_unique<context>(m, cp);
         }
@@ -225,19 +227,27 @@ int main(int argc, char ** argv) {
         // llama.cpp's own prefill at the depth of the shared prefix, with the fastest flash setting of the runs
         const std::vector<int> prefix = chat_tokens(m, {{"system", system}, {"user", "x"}}, "");
         std::vector<double> pp_tps;
-        std::unique_ptr<llama_pp> lp;
+        std::vector<std::unique_ptr<llama_pp>> lps;
+        std::vector<int> pp_batches;
         if (n_pp > 0) {
-            lp = std::make_unique<llama_pp>();
-            llama_context_params lcp = llama_context_default_params();
-            lcp.n_ctx = (uint32_t) (prefix.size() + n_pp + 16);
-            lcp.n_batch = lcp.n_ubatch = 512;
-            lcp.n_threads = lcp.n_threads_batch = n_threads;
-            lcp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
-            lcp.no_perf = true;
-            lp->c = llama_init_from_model(m.raw(), lcp);
-            if (!lp->c) fail("cannot create the llama.cpp context for the prefill reference");
-            lp->n_vocab = info.n_vocab;
+            std::stringstream pb(pp_batches_s);
+            for (std::string x; std::getline(pb, x, ',');) pp_batches.push_back(std::max(1, atoi(x.c_str())));
+            for (int b : pp_batches) {
+                auto lp = std::make_unique<llama_pp>();
+                llama_context_params lcp = llama_context_default_params();
+                lcp.n_ctx = (uint32_t) (prefix.size() + std::max(n_pp, b) + 16);
+                lcp.n_batch = lcp.n_ubatch = (uint32_t) b;
+                lcp.n_threads = lcp.n_threads_batch = n_threads;
+                lcp.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_AUTO;
+                lcp.no_perf = true;
+                lp->c = llama_init_from_model(m.raw(), lcp);
+                if (!lp->c) fail("cannot create the llama.cpp context for the prefill reference");
+                lp->n_vocab = info.n_vocab;
+                lps.push_back(std::move(lp));
+            }
         }
+        std::vector<std::string> pp_desc(pp_batches.size());
+        std::vector<double> pp_best_b(pp_batches.size(), 0);
 
         printf("palign-bench-engine: ask_items workload (random-weight model: costs, not alignment quality)\n");
         printf("model       %s (%s; %d layers x %d heads x %d), %s, threads %d\n", model_path.c_str(), info.desc.c_str(),
@@ -247,7 +257,7 @@ int main(int argc, char ** argv) {
 
         // warm-up: one unsteered pass per configuration (first-touch of weights, graph allocation)
         for (auto & r : runs) ask_items(*r.ctx, inv.kind, items, system, nullptr, ap);
-        if (lp) llama_pp_tps(*lp, prefix, std::min(n_pp, 64), 512);
+        for (size_t b = 0; b < lps.size(); b++) llama_pp_tps(*lps[b], prefix, std::min(n_pp, 64), pp_batches[b]);
 
         for (int rep = 0; rep < reps; rep++) {
             for (size_t ci = 0; ci < runs.size(); ci++) {
@@ -264,7 +274,12 @@ int main(int argc, char ** argv) {
                     (steered ? r.rep_steer : r.rep_plain).push_back(dt);
                 }
             }
-            if (lp) pp_tps.push_back(llama_pp_tps(*lp, prefix, n_pp, 512));
+            for (size_t b = 0; b < lps.size(); b++) {
+                const double t = llama_pp_tps(*lps[b], prefix, std::max(n_pp, pp_batches[b]), pp_batches[b]);
+                pp_tps.push_back(t);
+                pp_best_b[b] = std::max(pp_best_b[b], t);
+                pp_desc[b] += strfmt(" %.1f", t);
+            }
         }
 
         const measured & base = runs[0];
@@ -281,11 +296,10 @@ int main(int argc, char ** argv) {
             printf("%-18s %12.1f %12.1f %+9.2f%% %9.3fx %11.1f %8.3fx\n", r.cfg.name.c_str(), r.tps_plain(), r.tps_steer(), ovh,
                    r.tps_steer() / base.tps_steer(), qps, pp_best > 0 ? r.tps_steer() / pp_best : NAN);
         }
-        if (pp_best > 0) {
-            std::string reps_s;
-            for (double x : pp_tps) reps_s += strfmt(" %.1f", x);
-            printf("%-18s %12.1f  (llama.cpp prefill, %d tokens at depth %zu, flash auto; per rep:%s)\n", "llama.cpp pp",
-                   pp_best, n_pp, prefix.size(), reps_s.c_str());
+        for (size_t b = 0; b < pp_batches.size(); b++) {
+            printf("%-18s %12.1f  (llama.cpp prefill, %d tokens at depth %zu, -b/-ub %d, flash auto; per rep:%s)\n",
+                   strfmt("llama.cpp pp@b%d", pp_batches[b]).c_str(), pp_best_b[b], std::max(n_pp, pp_batches[b]), prefix.size(),
+                   pp_batches[b], pp_desc[b].c_str());
         }
         const double ovh_best = (best->t_steer / best->n_steer) / (best->t_plain / best->n_plain) * 100.0 - 100.0;
         printf("\nfastest steered: %s, %.3fx the baseline (target >= 1.1: %s)", best->cfg.name.c_str(),

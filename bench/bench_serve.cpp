@@ -44,7 +44,7 @@ double run_load(int port, int n_clients, int per_client, int max_tokens, bool mi
             for (int k = 0; k < per_client; k++) {
                 json b = {{"messages", json::array({{{"role", "user"}, {"content", "Tell me about yourself, request " +
                                                                                     std::to_string(c * 1000 + k) + "."}}})},
-                          {"max_tokens", max_tokens}, {"temperature", 0}};
+                          {"max_tokens", max_tokens}, {"temperature", 0}, {"ignore_eos", true}};
                 if (mixed) b["model"] = "p" + std::to_string((c + k) % n_profiles);
                 auto r = cl.Post("/v1/chat/completions", b.dump(), "application/json");
                 if (!r || r->status != 200) { errs++; continue; }

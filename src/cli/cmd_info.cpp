@@ -28,14 +28,13 @@ void register_info(CLI::App & app) {
                i.n_layer, i.n_head, i.n_head_kv, i.head_dim, i.n_embd, i.n_vocab);
         // the engine as palign runs it: steering path and context defaults
         context_params cp;
-        cp.n_ctx = 256;
         context ctx(m, cp);
-        const context_params d;
+        const context_params & d = ctx.params();
         printf("steering  %s\n", ctx.steer_path_name());
         printf("engine    %s; layers on GPU: %s; flash attention %s, n_batch %d, n_ubatch %d, wave cap %s, KV cache %s/%s\n",
                llama_supports_gpu_offload() ? "GPU-capable llama.cpp" : "CPU-only llama.cpp",
                mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), d.flash_on(i) ? "on" : "off",
-               d.n_batch, d.n_ubatch, d.wave_cap ? "on" : "off", d.type_k.c_str(), d.type_v.c_str());
+               d.n_batch, d.n_ubatch, d.wave_cap_on(i) ? "on" : "off", d.type_k.c_str(), d.type_v.c_str());
         if (!m.meta("tokenizer.chat_template").empty()) {
             std::string p = chat_render(m, {{"system", "SYSTEM"}, {"user", "USER"}}, "A");
             printf("prompt    %s<end>\n", p.c_str());

@@ -52,7 +52,6 @@ void register_serve(CLI::App & app) {
         model m(mo.params());
         context_params cp = mo.ctx;
         cp.n_seq_max = std::max(cp.n_seq_max, sp.n_slots + 1);
-        sp.n_batch = cp.n_batch;
         context ctx(m, cp);
         http_server srv(m, ctx, sp);
         for (const auto & p : srv.reload_profiles()) fprintf(stderr, "palign serve: skipped %s\n", p.c_str());

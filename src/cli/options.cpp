@@ -17,12 +17,13 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     add_hf_options(cmd, o.hf, o.hf_endpoint);
     cmd->add_option("--ngl,--gpu-layers,--n-gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
     cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
-    cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode");
-    cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk");
+    cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode (0 = auto: 2048 with GPU layers, else 512)");
+    cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk (0 = the batch size)");
     cmd->add_option("--np,--parallel", o.ctx.n_seq_max, "parallel sequences (items evaluated at once)");
     cmd->add_option("-t,--threads", o.ctx.n_threads, "CPU threads (0 = $PALIGN_THREADS if set, else all cores)");
     cmd->add_option("--fa,--flash-attn", o.ctx.flash_attn, "flash attention: on, off, or auto (on when layers are on a GPU)");
-    cmd->add_option("--wave-cap", o.ctx.wave_cap, "cap a batch's own KV cells near the shared prefix's length (on|off)");
+    cmd->add_option("--wave-cap", o.ctx.wave_cap, "cap a batch's own KV cells near the shared prefix's length: on, off, or "
+                    "auto (on with GPU layers)");
     cmd->add_option("--cache-type-k", o.ctx.type_k, "K cache type");
     cmd->add_option("--cache-type-v", o.ctx.type_v, "V cache type (must stay unquantized: heads are read and steered)");
     cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");

@@ -22,6 +22,13 @@ static ggml_type cache_type(const std::string & name, const std::string & path, 
     fail(strfmt("%s: unknown KV cache type '%s' for %s", path.c_str(), name.c_str(), field), "use f16, f32, q8_0, ...");
 }
 
+bool context_params::wave_cap_on(const model_info & info) const {
+    if (wave_cap == "on") return true;
+    if (wave_cap == "off") return false;
+    if (wave_cap == "auto") return info.n_gpu_layers != 0;
+    fail(strfmt("--wave-cap '%s': expected on, off or auto", wave_cap.c_str()));
+}
+
 bool context_params::flash_on(const model_info & info) const {
     if (flash_attn == "on") return true;
     if (flash_attn == "off") return false;
@@ -33,8 +40,16 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     const std::string & path = m.info().path;
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx      = params.n_ctx;
-    cp.n_batch    = params.n_batch;
-    cp.n_ubatch   = std::min(params.n_ubatch, params.n_batch);
+    // automatic batch sizes: large on a GPU, where a 0.6B model needs thousands of tokens per ubatch to be busy
+    if (params_.n_batch < 0 || params_.n_ubatch < 0) {
+        fail(strfmt("--batch-size %d / --ubatch-size %d: expected >= 1 (or 0 = auto)", params_.n_batch, params_.n_ubatch));
+    }
+    if (params_.n_batch == 0) params_.n_batch = m.info().n_gpu_layers != 0 ? 2048 : 512;
+    if (params_.n_ubatch == 0) params_.n_ubatch = params_.n_batch;
+    params_.n_ubatch = std::min(params_.n_ubatch, params_.n_batch);
+    params_.wave_cap_on(m.info());   // validates the value
+    cp.n_batch    = params_.n_batch;
+    cp.n_ubatch   = params_.n_ubatch;
     cp.n_seq_max  = params.n_seq_max;
     int nt = params.n_threads;
     if (nt <= 0) {
@@ -286,7 +301,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             // Every token attends over all used cells of the unified cache (other sequences' cells are only
             // masked), so a wave's own cells are capped near the prefix length: the attention work per prompt
             // then stays within about twice its minimum while the batch stays large.
-            const size_t wave_budget = params_.wave_cap ? std::max(L, (size_t) params_.n_batch) : SIZE_MAX;
+            const size_t wave_budget = params_.wave_cap_on(info) ? std::max(L, (size_t) params_.n_batch) : SIZE_MAX;
             size_t k1 = k0;
             size_t cells = L, own = 0;
             while (k1 < g.size() && (int)(k1 - k0) < max_par) {

@@ -29,16 +29,19 @@ enum class steer_path {
 
 struct context_params {
     int  n_ctx      = 4096;     // KV cells shared by all sequences
-    int  n_batch    = 512;      // tokens per llama_decode
-    int  n_ubatch   = 512;      // tokens per compute chunk
+    int  n_batch    = 0;        // tokens per llama_decode; 0 = auto: 2048 with layers on a GPU, else 512
+    int  n_ubatch   = 0;        // tokens per compute chunk; 0 = n_batch
     int  n_seq_max  = 64;       // parallel sequences
     int  n_threads  = 0;        // 0 = $PALIGN_THREADS if set, else all cores
     // flash attention: on, off, or auto = on when the model has layers on a GPU. Off on the CPU: its kernel
     // rounds Q/K/V to f16, so the same prompt evaluated in another batch shape (prefix shared or not) can
     // differ by 1e-2 in the logits; the GPU is where it pays (bench/README.md: palign-bench-engine)
     std::string flash_attn = "auto";
-    bool wave_cap   = false;    // run(): cap a wave's own KV cells near the shared prefix's length (see run())
+    // run(): cap a wave's own KV cells near the shared prefix's length (see run()): on, off, or auto = on with
+    // layers on a GPU (fastest there), off on the CPU (palign-bench-engine, bench/README.md)
+    std::string wave_cap = "auto";
     bool flash_on(const model_info & info) const;   // flash_attn resolved for this model
+    bool wave_cap_on(const model_info & info) const;
     std::string type_k = "f16"; // KV cache types; V must stay unquantized for capture/steering
     std::string type_v = "f16";
     steer_path steer = steer_path::automatic;

@@ -261,6 +261,10 @@ struct http_server::impl {
         job->smp.min_p = (float) get_number(body, "min_p", 0.05, 0, 1);
         job->smp.top_k = (int) get_int(body, "top_k", 40, 0, 1 << 20);
         job->smp.seed  = (uint32_t) get_int(body, "seed", 0xFFFFFFFFLL, -(1LL << 62), 1LL << 62);
+        if (body.contains("ignore_eos") && !body["ignore_eos"].is_null()) {
+            if (!body["ignore_eos"].is_boolean()) throw api_error(400, "'ignore_eos' must be a boolean", "invalid_request_error", "ignore_eos");
+            job->ignore_eos = body["ignore_eos"].get<bool>();
+        }
         if (body.contains("stop") && !body["stop"].is_null()) {
             const json & s = body["stop"];
             std::vector<json> items = s.is_array() ? std::vector<json>(s.begin(), s.end()) : std::vector<json>{s};
@@ -399,7 +403,7 @@ http_server::http_server(const model & m, context & ctx, serve_params p) : d_(st
     scheduler_params sp;
     sp.n_slots = d.p.n_slots;
     sp.max_queue = d.p.max_queue;
-    sp.n_batch = d.p.n_batch;
+    sp.n_batch = ctx.params().n_batch;   // tokens per decode over all slots
     d.sched = std::make_unique<scheduler>(ctx, sp);
 
     const int n_threads = d.p.n_http_threads > 0 ? d.p.n_http_threads : d.p.n_slots + d.p.max_queue + 4;

@@ -26,7 +26,6 @@ struct serve_params {
     size_t max_body = 1 << 20;        // bytes of a request body (then 413)
     int max_tokens = 4096;            // largest max_tokens a request may ask
     int n_http_threads = 0;           // 0 = slots + queue + 4
-    int n_batch = 512;
     double max_alpha = 100;           // |alpha| a request may ask
     align_params align;               // POST /v1/profiles: how a new person is fitted (as palign align)
     std::string data_dir;             // palign data (inventories)

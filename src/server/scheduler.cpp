@@ -247,7 +247,7 @@ bool scheduler::step() {
         if (s.n_past < s.job->prompt.size()) continue;
         // s.last was just sampled
         gen_job & j = *s.job;
-        if (m.is_eog(s.last)) { finish(s, "stop"); continue; }
+        if (!j.ignore_eos && m.is_eog(s.last)) { finish(s, "stop"); continue; }
         s.n_gen++;
         {
             std::lock_guard<std::mutex> lock(mu_);

@@ -28,6 +28,7 @@ struct gen_job {
     int max_tokens = 256;
     sampling smp;
     std::vector<std::string> stop;
+    bool ignore_eos = false;          // llama-server's extension: generate max_tokens whatever the model says
 
     // filled by the scheduler, under mu
     std::mutex mu;
