@@ -9,7 +9,8 @@
 # then uses build-cuda/), or that build packed by bench/gpu-stage.sh into .gpu/ (used when present).
 #
 # usage: bench/gpu.sh DIR
-# env:   PALIGN_GPU_BUILD (default build-cuda), PALIGN_GPU_SUBJECTS (default 4), PALIGN_GPU_8B (default 1)
+# env:   PALIGN_GPU_BUILD (default build-cuda), PALIGN_GPU_SUBJECTS (default 4), PALIGN_GPU_8B (default 1),
+#        PALIGN_GPU_ONLY=tests (the exactness tests alone)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?usage: bench/gpu.sh DIR}
@@ -52,6 +53,7 @@ for t in test_engine_steer test_engine_graph_steer callback; do
   grep -E '^\[  (PASSED|FAILED)|max|GPU|Failure' "$work/$t.out" | sed "s/^/$t: /"
 done
 say "exactness tests: $([ $tests_ok = 1 ] && echo passed || echo FAILED)"
+[ "${PALIGN_GPU_ONLY:-}" = tests ] && exit $((1 - tests_ok))
 
 # 2. throughput
 say "== palign-bench-engine"

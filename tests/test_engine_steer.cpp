@@ -130,7 +130,8 @@ TEST_P(steer_vs_bias, llama_hooked_equals_baked_bias) {
     printf("llama hooked vs baked bias (flash %d): max |dlogit| = %.3g over %zu positions\n", flash, worst, got.size());
     // flash attention on the CPU rounds Q/K/V to f16 inside the kernel, so the two runs (whose inputs
     // differ in the last float bits) can round apart: 1e-3 there, 1e-4 with the exact f32 path
-    EXPECT_LE(worst, flash ? 1e-3f : 1e-4f);
+    // CUDA's flash attention kernels compute in f16 too: 1e-2 there
+    EXPECT_LE(worst, flash ? (palign_test::test_ngl() != 0 ? 1e-2f : 1e-3f) : 1e-4f);
 
     // the steering really changes the output (the comparison is not vacuous)
     plain_out unsteered = plain_run(path, prompt, 0, flash);
@@ -232,12 +233,30 @@ TEST_P(batch_vs_alone, per_sequence_steering) {
     run_options o;
     o.capture_heads = true;
     o.share_prefix = false;
+    // on a GPU the kernels (and their rounding) depend on the batch shape, steered or not: steering may add
+    // nothing beyond twice that noise, measured on the same prompts unsteered (on the CPU the noise is 0)
+    float tol_l = 1e-4f, tol_h = 1e-4f;
+    if (palign_test::test_ngl() != 0) {
+        auto plain = ctx.run(prompts, {}, o);
+        float nl = 0, nh = 0;
+        for (size_t i = 0; i < prompts.size(); i++) {
+            auto alone = ctx.run({prompts[i]}, {nullptr}, o);
+            nl = std::max(nl, max_abs_diff(plain[i].logits, alone[0].logits));
+            nh = std::max(nh, max_abs_diff(plain[i].heads, alone[0].heads));
+        }
+        tol_l = std::max(tol_l, 2 * nl);
+        tol_h = std::max(tol_h, 2 * nh);
+        printf("GPU batch-shape noise without steering: logits %.3g, heads %.3g\n", nl, nh);
+    }
     auto batched = ctx.run(prompts, st, o);
+    float worst = 0;
     for (size_t i = 0; i < prompts.size(); i++) {
         auto alone = ctx.run({prompts[i]}, {st[i]}, o);
-        EXPECT_LE(max_abs_diff(batched[i].logits, alone[0].logits), 1e-4f) << "prompt " << i;
-        EXPECT_LE(max_abs_diff(batched[i].heads, alone[0].heads), 1e-4f) << "prompt " << i;
+        worst = std::max(worst, max_abs_diff(batched[i].logits, alone[0].logits));
+        EXPECT_LE(max_abs_diff(batched[i].logits, alone[0].logits), tol_l) << "prompt " << i;
+        EXPECT_LE(max_abs_diff(batched[i].heads, alone[0].heads), tol_h) << "prompt " << i;
     }
+    printf("batch vs alone (n_ubatch %d): max |dlogit| %.3g (tolerance %.3g)\n", GetParam(), worst, tol_l);
     // different steering gives different results (the test can fail)
     auto unsteered = ctx.run({prompts[0]}, {nullptr}, o);
     EXPECT_GT(max_abs_diff(batched[0].logits, unsteered[0].logits), 1e-2f);
@@ -258,6 +277,8 @@ TEST(engine_steer, shared_prefix_equals_separate) {
     cp.type_k = cp.type_v = "f32";
     cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
     context ctx(m, cp);
+    float tol_l = 1e-4f, tol_h = 1e-4f;   // on a GPU: twice the unsteered run's batch-shape noise (see batch_vs_alone)
+    const bool gpu = palign_test::test_ngl() != 0;
     for (const steering * sp : {(const steering *) nullptr, (const steering *) &s}) {
         run_options shared, separate;
         shared.capture_heads = separate.capture_heads = true;
@@ -269,10 +290,19 @@ TEST(engine_steer, shared_prefix_equals_separate) {
         auto b = ctx.run(prompts, st, separate);
         const uint64_t t2 = ctx.tokens_computed();
         EXPECT_LT(t1 - t0, (t2 - t1) / 3) << "the prefix is decoded once";
+        float dl = 0, dh = 0;
         for (size_t i = 0; i < prompts.size(); i++) {
-            EXPECT_LE(max_abs_diff(a[i].logits, b[i].logits), 1e-4f);
-            EXPECT_LE(max_abs_diff(a[i].heads, b[i].heads), 1e-4f);
+            dl = std::max(dl, max_abs_diff(a[i].logits, b[i].logits));
+            dh = std::max(dh, max_abs_diff(a[i].heads, b[i].heads));
         }
+        printf("shared prefix vs separate (%s): max |dlogit| %.3g, heads %.3g\n", sp ? "steered" : "unsteered", dl, dh);
+        if (gpu && !sp) {   // the GPU's own noise: the reference for the steered run
+            tol_l = std::max(tol_l, 2 * dl);
+            tol_h = std::max(tol_h, 2 * dh);
+            continue;
+        }
+        EXPECT_LE(dl, tol_l);
+        EXPECT_LE(dh, tol_h);
     }
 }
 
