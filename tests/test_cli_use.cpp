@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <fstream>
 
 using namespace palign;
@@ -204,4 +205,35 @@ TEST(cli_use, chat_several_profiles_side_by_side) {
     std::string err;
     EXPECT_NE(run_cmd(bin + " --top-p 2", &err), 0) << err;
     EXPECT_NE(err.find("--top-p"), std::string::npos) << err;
+}
+
+// a steering file with a duplicate head, a non-finite direction, sigma or alpha is refused, naming the field
+TEST(cli_use, steering_file_values_are_checked) {
+    palign::model m({palign_test::model_path("llama3")});
+    const auto fp = palign::compute_fingerprint(m.info());
+    const std::string dir = palign_test::scratch_dir();
+    struct bad { const char * name; void (*spoil)(palign::steer_file &); const char * field; };
+    const bad cases[] = {
+        {"dup", [](palign::steer_file & f) { f.heads[1].layer = f.heads[0].layer; f.heads[1].head = f.heads[0].head; }, "appears twice"},
+        {"nan-dir", [](palign::steer_file & f) { f.heads[0].dir[3] = NAN; }, "pas.directions"},
+        {"inf-sigma", [](palign::steer_file & f) { f.heads[1].sigma = INFINITY; }, "palign.heads.sigma"},
+        {"nan-alpha", [](palign::steer_file & f) { f.alpha = NAN; }, "palign.alpha"},
+    };
+    for (const auto & bc : cases) {
+        palign::steer_file sf = palign::random_steer_file(m.info(), fp, 9, 6, 1.0f, 2.0);
+        ASSERT_GE(sf.heads.size(), 2u);
+        bc.spoil(sf);
+        const std::string path = dir + "/bad-" + bc.name + ".steer.gguf";
+        palign::steer_file_write(sf, path);
+        try {
+            palign::steer_file_read(path);
+            ADD_FAILURE() << bc.name << ": accepted";
+        } catch (const std::exception & e) {
+            EXPECT_NE(std::string(e.what()).find(bc.field), std::string::npos) << bc.name << ": " << e.what();
+            EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+        }
+    }
+    std::string out;
+    EXPECT_NE(run_cmd(std::string(PALIGN_BIN_DIR) + "/palign eval --method constant --subjects 0:2 -o ''", &out), 0);
+    EXPECT_NE(out.find("-o"), std::string::npos) << out;
 }

@@ -47,6 +47,7 @@ void register_eval(CLI::App & app) {
     add_ask_options(cmd, ao);
     cmd->callback([] {
         runner_params rp;
+        if (out.empty()) fail("-o: empty output folder name", "give the run a folder, e.g. -o runs/qwen3");
         rp.out_dir = out;
         rp.methods.clear();
         for (const auto & name : split_commas(methods)) rp.methods.push_back(eval_method_from_name(name));

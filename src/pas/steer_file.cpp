@@ -180,12 +180,27 @@ steer_file steer_file_read(const std::string & path) {
         if (h.layer < 0 || h.layer >= fp.n_layer || h.head < 0 || h.head >= fp.n_head) {
             fail(strfmt("%s: head %zu is (layer %d, head %d), outside the model's %d x %d", path.c_str(), i, h.layer, h.head, fp.n_layer, fp.n_head));
         }
+        for (const auto & o : sf.heads) {
+            if (o.layer == h.layer && o.head == h.head) {
+                fail(strfmt("%s: field 'palign.heads': head (layer %d, head %d) appears twice", path.c_str(), h.layer, h.head),
+                     "a steering file lists each head once; refit it with palign align");
+            }
+        }
         h.sigma = sigma[i];
         h.val_acc = val[i];
         h.train_acc = train[i];
+        if (!std::isfinite(h.sigma) || h.sigma < 0) {
+            fail(strfmt("%s: field 'palign.heads.sigma'[%zu] = %g: not a finite value >= 0", path.c_str(), i, h.sigma));
+        }
         const float * d = (const float *) t->data + i * sf.head_dim;
         h.dir.assign(d, d + sf.head_dim);
+        for (float x : h.dir) {
+            if (!std::isfinite(x)) fail(strfmt("%s: tensor 'pas.directions' row %zu (layer %d, head %d) holds %g", path.c_str(), i, h.layer, h.head, x));
+        }
         sf.heads.push_back(h);
+    }
+    if (!std::isfinite(sf.alpha) || std::fabs(sf.alpha) > 1e6) {
+        fail(strfmt("%s: field 'palign.alpha' = %g: not a finite strength", path.c_str(), sf.alpha), "palign align writes a finite alpha");
     }
     return sf;
 }
