@@ -16,22 +16,10 @@
 using namespace palign;
 using palign_test::max_abs_diff;
 using palign_test::model_path;
+using palign_test::random_steering;
 
 #define NEED_PATCH() \
     if (!graph_steer_available()) GTEST_SKIP() << "palign was built against a llama.cpp without patches/llama-attn-steer.patch"
-
-static steering random_steering(const model_info & info, std::vector<int> layers, uint64_t seed, float scale = 1.0f) {
-    steering s(info);
-    rng r(seed);
-    std::vector<float> v(info.head_dim);
-    for (int il : layers) {
-        for (int h = 0; h < info.n_head; h += 2) {
-            for (auto & x : v) x = (float) r.normal() * scale;
-            s.add_head(il, (h + il) % info.n_head, v.data());
-        }
-    }
-    return s;
-}
 
 static context_params f32_params(steer_path path) {
     context_params cp;

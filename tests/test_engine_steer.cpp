@@ -17,20 +17,7 @@
 using namespace palign;
 using palign_test::max_abs_diff;
 using palign_test::model_path;
-
-// random deltas on a few heads of the given layers
-static steering random_steering(const model_info & info, std::vector<int> layers, uint64_t seed, float scale = 1.0f) {
-    steering s(info);
-    rng r(seed);
-    std::vector<float> v(info.head_dim);
-    for (int il : layers) {
-        for (int h = 0; h < info.n_head; h += 2) {
-            for (auto & x : v) x = (float) r.normal() * scale;
-            s.add_head(il, (h + il) % info.n_head, v.data());
-        }
-    }
-    return s;
-}
+using palign_test::random_steering;
 
 // W_o,l * delta_l from the GGUF's own weights
 static std::vector<float> attn_out_bias(const std::string & path, const steering & s, int il) {

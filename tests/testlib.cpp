@@ -4,6 +4,7 @@
 #include "engine/test_model.h"
 #include "engine/test_model_presets.h"
 #include "util/paths.h"
+#include "util/rng.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +18,19 @@
 #include <unistd.h>
 
 namespace palign_test {
+
+palign::steering random_steering(const palign::model_info & info, std::vector<int> layers, uint64_t seed, float scale) {
+    palign::steering s(info);
+    palign::rng r(seed);
+    std::vector<float> v(info.head_dim);
+    for (int il : layers) {
+        for (int h = 0; h < info.n_head; h += 2) {
+            for (auto & x : v) x = (float) r.normal() * scale;
+            s.add_head(il, (h + il) % info.n_head, v.data());
+        }
+    }
+    return s;
+}
 
 int test_ngl() {
     const char * e = getenv("PALIGN_NGL");

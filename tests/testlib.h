@@ -1,6 +1,10 @@
 // Test helpers: generated test models (made once per build dir, deterministic) and float comparisons.
 #pragma once
 
+#include "engine/model.h"
+#include "engine/steering.h"
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -11,6 +15,9 @@ std::string model_path(const std::string & preset, const std::string & type = "f
 
 // a scratch directory unique to this test process
 std::string scratch_dir();
+
+// random deltas on every other head of the given layers (seeded), scale * N(0, 1) per value
+palign::steering random_steering(const palign::model_info & info, std::vector<int> layers, uint64_t seed, float scale = 1.0f);
 
 // $PALIGN_NGL (GPU layers for the engine tests on a GPU machine, see bench/gpu.sh), else 0
 int test_ngl();

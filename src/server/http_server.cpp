@@ -70,6 +70,19 @@ long long get_int(const json & body, const char * key, long long def, long long 
     return x;
 }
 
+// a request body: a JSON object, not nested deeper than 32
+json parse_body(const std::string & text) {
+    json body;
+    try {
+        body = json::parse(text);
+    } catch (const std::exception & e) {
+        throw api_error(400, std::string("request body is not JSON: ") + e.what());
+    }
+    if (json_depth(body, 64) > 32) throw api_error(400, "request body is nested too deeply");
+    if (!body.is_object()) throw api_error(400, "request body must be a JSON object");
+    return body;
+}
+
 std::string message_text(const json & content, size_t i) {
     if (content.is_string()) return content.get<std::string>();
     if (content.is_array()) {   // [{"type": "text", "text": "..."}]
@@ -111,14 +124,7 @@ struct http_server::impl {
 
     // POST /v1/profiles: fit a new person from their answers, write NAME.steer.gguf, serve it
     json fit_profile(const std::string & text) {
-        json body;
-        try {
-            body = json::parse(text);
-        } catch (const std::exception & e) {
-            throw api_error(400, std::string("request body is not JSON: ") + e.what());
-        }
-        if (json_depth(body, 64) > 32) throw api_error(400, "request body is nested too deeply");
-        if (!body.is_object()) throw api_error(400, "request body must be a JSON object");
+        const json body = parse_body(text);
         if (profiles->dir().empty()) throw api_error(400, "this server has no --profiles folder to write into", "invalid_request_error", "", "no_profiles_dir");
         if (!body.contains("name") || !body["name"].is_string() || !profile_name_ok(body["name"].get<std::string>())) {
             throw api_error(400, "'name' must be 1..64 of letters, digits, '.', '_', '-' (not starting with '.' or '-')", "invalid_request_error", "name");
@@ -188,14 +194,7 @@ struct http_server::impl {
 
     // a validated request as a scheduler job; *stream and *include_usage from the body
     std::shared_ptr<gen_job> parse_chat(const std::string & text, bool * stream, bool * include_usage, std::string * model_out) {
-        json body;
-        try {
-            body = json::parse(text);
-        } catch (const std::exception & e) {
-            throw api_error(400, std::string("request body is not JSON: ") + e.what());
-        }
-        if (json_depth(body, 64) > 32) throw api_error(400, "request body is nested too deeply");
-        if (!body.is_object()) throw api_error(400, "request body must be a JSON object");
+        const json body = parse_body(text);
         if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) {
             throw api_error(400, "'messages' must be a non-empty array", "invalid_request_error", "messages");
         }
