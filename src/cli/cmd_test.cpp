@@ -34,8 +34,8 @@ void register_test(CLI::App & app) {
         model m(mo.params());
         auto ls = load_steer_for(m, steer_path, alpha);
         context ctx(m, mo.ctx);
-        std::vector<answer> answers = ask_items(ctx, kind, items, system, nullptr, ap);
-        personality_profile prof = compute_profile(inv, items, answers, questionnaire);
+        const model_profiles mp = ask_profiles(ctx, inv, items, questionnaire, system, ls ? &ls->st : nullptr, ap);
+        const personality_profile & prof = mp.plain;
         printf("%s on %s (%s mode%s)\n", m.info().path.c_str(), questionnaire.c_str(), answer_mode_name(ap.mode),
                ap.mode == answer_mode::option ? (std::string(", ") + answer_rule_name(ap.rule)).c_str() : "");
         if (!ls) {
@@ -43,8 +43,7 @@ void register_test(CLI::App & app) {
             if (!json_out.empty()) write_file_atomic(json_out, profile_json(prof));
             return;
         }
-        std::vector<answer> steered_answers = ask_items(ctx, kind, items, system, &ls->st, ap);
-        personality_profile steered = compute_profile(inv, items, steered_answers, questionnaire);
+        const personality_profile & steered = mp.steered;
         printf("steered by %s (person %s, alpha %g); means of keyed answers (1..5)\n", steer_path.c_str(),
                ls->file.person.c_str(), std::isnan(alpha) ? ls->file.alpha : alpha);
         printf("%-32s %7s %8s %7s %7s\n", "trait", "plain", "steered", "diff", "person");

@@ -63,4 +63,15 @@ personality_profile compute_profile(const inventory & inv, const std::vector<con
     return compute_profile(inv, items, values, set_label);
 }
 
+model_profiles ask_profiles(context & ctx, const inventory & inv, const std::vector<const item *> & items,
+                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap) {
+    model_profiles r;
+    r.plain = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, nullptr, ap), set_label);
+    if (st) {
+        r.steered = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, st, ap), set_label);
+        r.has_steered = true;
+    }
+    return r;
+}
+
 } // namespace palign

@@ -9,6 +9,7 @@
 
 #include "data/inventory.h"
 #include "eval/answer.h"
+#include "eval/ask.h"
 
 #include <cmath>
 #include <map>
@@ -41,5 +42,13 @@ personality_profile compute_profile(const inventory & inv, const std::vector<con
 // the same with answers parallel to items (sizes must match)
 personality_profile compute_profile(const inventory & inv, const std::vector<const item *> & items,
                                     const std::vector<answer> & answers, const std::string & set_label);
+
+// a model's own profile on a questionnaire, plain and, with `st`, steered (palign test, palign serve users)
+struct model_profiles {
+    personality_profile plain, steered;
+    bool has_steered = false;
+};
+model_profiles ask_profiles(context & ctx, const inventory & inv, const std::vector<const item *> & items,
+                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap);
 
 } // namespace palign

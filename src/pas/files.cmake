@@ -8,5 +8,6 @@ set(PALIGN_PAS_SOURCES
     src/pas/contrast.cpp
     src/pas/pas.cpp
     src/pas/steer_file.cpp
+    src/pas/bake.cpp
 )
 set(PALIGN_PAS_LIBS Eigen3::Eigen)
