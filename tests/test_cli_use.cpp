@@ -237,3 +237,29 @@ TEST(cli_use, steering_file_values_are_checked) {
     EXPECT_NE(run_cmd(std::string(PALIGN_BIN_DIR) + "/palign eval --method constant --subjects 0:2 -o ''", &out), 0);
     EXPECT_NE(out.find("-o"), std::string::npos) << out;
 }
+
+// meaningless numbers are refused with one line naming the flag, never an abort inside llama.cpp
+TEST(cli_use, flags_are_range_checked) {
+    const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
+    const std::string model = palign_test::model_path("llama3");
+    const std::string chat = bin + " chat -m " + model + " -p hi -n 2 --temp 0 ";
+    const std::string eval = bin + " eval -m " + model + " --subjects 0:1 -o " + palign_test::scratch_dir() + "/flags-run ";
+    struct bad { std::string cmd, flag; };
+    const std::vector<bad> cases = {
+        {chat + "-c 1", "--ctx-size"}, {chat + "-c 8", "--ctx-size"}, {chat + "--np 0", "--np"}, {chat + "-t 100000", "--threads"},
+        {chat + "-b -1", "--batch-size"}, {chat + "--ubatch-size -5", "--batch-size"}, {chat + "--ngl -5", "--ngl"},
+        {chat + "--top-p 2", "--top-p"}, {chat + "--alpha inf -s x", "--alpha"}, {chat + "--fa maybe", "--flash-attn"},
+        {eval + "--cv-folds 1", "--cv-folds"}, {eval + "--cv-folds 1000000", "--cv-folds"}, {eval + "--k 0", "--k"}, {eval + "--alpha-grid -1", "--alpha-grid"}, {eval + "--n-generate 0", "--n-generate"},
+    };
+    for (const auto & bc : cases) {
+        std::string out;
+        const int rc = run_cmd(bc.cmd, &out);
+        EXPECT_EQ(rc, 1) << bc.cmd << "\n" << out;
+        EXPECT_NE(out.find(bc.flag), std::string::npos) << bc.cmd << "\n" << out;
+        EXPECT_EQ(out.find("GGML_ASSERT"), std::string::npos) << bc.cmd << "\n" << out;
+    }
+    // more parallel sequences than the batch holds: clamped with a warning, and it answers
+    std::string out;
+    EXPECT_EQ(run_cmd(chat + "-b 8", &out), 0) << out;
+    EXPECT_NE(out.find("using 8 parallel sequences"), std::string::npos) << out;
+}

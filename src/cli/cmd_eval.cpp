@@ -4,6 +4,7 @@
 #include "eval/compare.h"
 #include "eval/runner.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 #include <cmath>
@@ -75,6 +76,11 @@ void register_eval(CLI::App & app) {
         std::unique_ptr<context> ctx;
         if (need_model) {
             m = std::make_unique<model>(mo.params());
+            const int n_heads = m->info().n_layer * m->info().n_head;
+            if (e.pas.k > n_heads) {
+                log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", e.pas.k,
+                        m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
+            }
             ctx = std::make_unique<context>(*m, mo.ctx);
         }
         std::vector<method_summary> ms = run_eval(ctx.get(), rp);

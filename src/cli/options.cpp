@@ -102,6 +102,8 @@ void pas_opts::apply(eval_params & e) const {
         char * end = nullptr;
         const double v = strtod(a.c_str(), &end);
         if (a.empty() || *end || !std::isfinite(v)) fail(strfmt("--alpha-grid: '%s' is not a number", a.c_str()), "use e.g. 0,1,2,4,6,8");
+        if (v < 0 || v > 1e6) fail(strfmt("--alpha-grid: %g is outside 0..1e6 (alpha scales sigma along the person's direction)", v),
+                                   "use e.g. 0,1,2,4,6,8");
         e.alpha_grid.push_back(v);
         pos = comma + 1;
     }
@@ -111,6 +113,8 @@ void pas_opts::apply(eval_params & e) const {
     if (direction == "mass-mean") e.pas.dir = pas_dir::mass_mean;
     else if (direction == "probe") e.pas.dir = pas_dir::probe;
     else fail(strfmt("--direction: unknown '%s'", direction.c_str()), "use mass-mean or probe");
+    if (k < 1 || k > 100000) fail(strfmt("--k %d: expected at least 1 head", k));
+    if (folds < 2 || folds > 1000) fail(strfmt("--cv-folds %d: expected 2..1000", folds), "5 is the default");
     e.pas.k = k;
     e.cv_folds = folds;
     e.pas.seed = e.seed = seed;
@@ -124,12 +128,14 @@ ask_params ask_opts::params() const {
     if (rule == "argmax") p.rule = answer_rule::option_argmax;
     else if (rule == "median") p.rule = answer_rule::option_median;
     else fail(strfmt("--answer-rule: unknown rule '%s'", rule.c_str()), "use argmax or median");
+    if (n_generate < 1 || n_generate > 4096) fail(strfmt("--n-generate %d: expected 1..4096 tokens", n_generate));
     p.n_generate = n_generate;
     p.chat.date = date;
     return p;
 }
 
 model_params model_opts::params() const {
+    if (ctx.n_seq_max < 1 || ctx.n_seq_max > 256) fail(strfmt("--np %d: expected 1..256 parallel sequences", ctx.n_seq_max));
     model_params p = model;
     p.path = model_file(model.path, hf, hf_endpoint);
     return p;

@@ -39,7 +39,7 @@ bool context_params::flash_on(const model_info & info) const {
 context::context(const model & m, const context_params & params) : model_(m), params_(params), hook_(m.info()) {
     const std::string & path = m.info().path;
     llama_context_params cp = llama_context_default_params();
-    cp.n_ctx      = params.n_ctx;
+    cp.n_ctx      = params_.n_ctx;
     // automatic batch sizes: large on a GPU, where a 0.6B model needs thousands of tokens per ubatch to be busy
     if (params_.n_batch < 0 || params_.n_ubatch < 0) {
         fail(strfmt("--batch-size %d / --ubatch-size %d: expected >= 1 (or 0 = auto)", params_.n_batch, params_.n_ubatch));
@@ -48,10 +48,23 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     if (params_.n_ubatch == 0) params_.n_ubatch = params_.n_batch;
     params_.n_ubatch = std::min(params_.n_ubatch, params_.n_batch);
     params_.wave_cap_on(m.info());   // validates the value
+    // what llama.cpp would assert on, checked here with the flag's name
+    if (params_.n_ctx < 16) fail(strfmt("--ctx-size %d: at least 16 KV cells", params_.n_ctx), "use e.g. -c 4096");
+    if (params_.n_seq_max < 1 || params_.n_seq_max > 256) fail(strfmt("--np %d: expected 1..256 parallel sequences", params_.n_seq_max));
+    const int hw = (int) std::max(1u, std::thread::hardware_concurrency());
+    if (params_.n_threads < 0 || params_.n_threads > std::max(256, 4 * hw)) {
+        fail(strfmt("--threads %d: expected 0 (all cores) .. %d", params_.n_threads, std::max(256, 4 * hw)));
+    }
+    if (params_.n_seq_max > std::min(params_.n_batch, params_.n_ctx)) {   // each sequence needs an output row and a cell
+        const int clamp = std::min(params_.n_batch, params_.n_ctx);
+        log_msg(log_level::warn, "--np %d is more than the batch size (%d) or the context (%d) holds: using %d parallel sequences",
+                params_.n_seq_max, params_.n_batch, params_.n_ctx, clamp);
+        params_.n_seq_max = clamp;
+    }
     cp.n_batch    = params_.n_batch;
     cp.n_ubatch   = params_.n_ubatch;
-    cp.n_seq_max  = params.n_seq_max;
-    int nt = params.n_threads;
+    cp.n_seq_max  = params_.n_seq_max;
+    int nt = params_.n_threads;
     if (nt <= 0) {
         const char * env = getenv("PALIGN_THREADS");   // e.g. 1 under a parallel test runner
         nt = env && atoi(env) > 0 ? atoi(env) : (int) std::max(1u, std::thread::hardware_concurrency());

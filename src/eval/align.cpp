@@ -6,6 +6,7 @@
 #include "engine/fingerprint.h"
 #include "pas/pas.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <algorithm>
 
@@ -26,6 +27,11 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
              inv.kind == inventory_kind::big5 ? "answer more of the IPIP-NEO-120 items (ids i<n> of the 120)" : "answer more of M1-6, N1-6, P1-6");
     }
     const model & m = ctx.mdl();
+    const int n_heads = m.info().n_layer * m.info().n_head;
+    if (p.e.pas.k > n_heads) {
+        log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", p.e.pas.k,
+                m.info().path.c_str(), n_heads, m.info().n_layer, m.info().n_head);
+    }
     env.ctx = &ctx;
     env.inv = &inv;
     contrast_params cp;
