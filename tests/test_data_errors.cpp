@@ -128,8 +128,8 @@ TEST(DataErrors, SubjectsLineLayouts) {
         "{\"case\":7,\"i1\":3,\"i2\":null,\"i3\":0}\n"
         "  { \"case\" : \"x\\\"y\" , \"country\": \"A\\u00e9\", \"i1\" : 5 , \"meta\": [1, {\"a\": 2}] }  \r\n"
         "\n"
-        "{\"i300\": 1, \"i300\": 2, \"sex\": 1.5, \"flag\": true}\n"
-        "{}\n");
+        "{\"case\": 9, \"i300\": 1, \"i300\": 2, \"sex\": 1.5, \"flag\": true}\n"
+        "{\"case\": \"10\"}\n");
     auto s = load_subjects_file(big5(), p);
     ASSERT_EQ(s.size(), 4u);
     EXPECT_EQ(s[0].id, "7");
@@ -139,11 +139,24 @@ TEST(DataErrors, SubjectsLineLayouts) {
     EXPECT_EQ(s[1].id, "x\"y");
     EXPECT_EQ(s[1].country, "A\xc3\xa9");
     EXPECT_EQ(s[1].answer("i1"), 5);
-    EXPECT_EQ(s[2].id, "line4");          // no "case": named by its line
+    EXPECT_EQ(s[2].id, "9");
     EXPECT_EQ(s[2].answer("i300"), 2);    // a repeated key keeps its last value
     EXPECT_TRUE(s[3].answers.empty());
     const std::string z = write(temp_dir() + "/z.jsonl", "{\"case\":1,\"i4\":03}\n");
     expect_error([&] { load_subjects_file(big5(), z); }, { z + ":1: malformed JSON" });
+    // ids: present, a whole number or a non-empty string, and once per file
+    const std::vector<std::pair<std::string, std::string>> bad_ids = {
+        {"{\"i1\": 3}\n", ":1: field 'case'"},
+        {"{\"case\": null, \"i1\": 3}\n", ":1: field 'case'"},
+        {"{\"case\": 1.5, \"i1\": 3}\n", ":1: field 'case'"},
+        {"{\"case\": {\"a\": 1}, \"i1\": 3}\n", ":1: field 'case'"},
+        {"{\"case\": \"\", \"i1\": 3}\n", ":1: field 'case'"},
+        {"{\"case\": 4, \"i1\": 3}\n{\"case\": \"4\", \"i1\": 2}\n", ":2: field 'case': subject id '4' is already on line 1"},
+    };
+    for (size_t k = 0; k < bad_ids.size(); k++) {
+        const std::string f = write(temp_dir() + "/ids" + std::to_string(k) + ".jsonl", bad_ids[k].first);
+        expect_error([&] { load_subjects_file(big5(), f); }, { f + bad_ids[k].second });
+    }
 }
 
 TEST(DataErrors, ItemTableWrongColumn) {

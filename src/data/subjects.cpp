@@ -154,6 +154,7 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
     out.reserve(lines.size());
     std::vector<std::pair<std::string, json>> fields;
     std::vector<int> values(inv.items.size(), -1);
+    std::map<std::string, int> id_line;   // every id once: results are keyed by it
     for (size_t i = 0; i < lines.size(); i++) {
         const int ln = (int) i + 1;
         if (lines[i].find_first_not_of(" \t") == std::string::npos) continue;
@@ -170,18 +171,32 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
             for (auto it = j.begin(); it != j.end(); ++it) fields.emplace_back(it.key(), it.value());
         }
         subject s;
+        bool has_id = false;
         for (const auto & f : fields) {
             const std::string & key = f.first;
             if (looks_like_item(inv, key)) {
                 check_answer(inv, path, ln, key, f.second, values);
             } else if (key == id_key) {
-                s.id = scalar_string(f.second);
+                const json & v = f.second;
+                if (!(v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty()))) {
+                    fail_at(path, ln, id_key, "the subject id must be a whole number or a non-empty string, not " + v.dump(),
+                            "each line names its subject once, e.g. \"" + std::string(id_key) + "\": 17");
+                }
+                s.id = scalar_string(v);
+                has_id = true;
             } else if (key == "country" && f.second.is_string()) {
                 s.country = f.second.get<std::string>();
             }
         }
         set_answers(s, inv, values);
-        if (s.id.empty()) s.id = "line" + std::to_string(ln);
+        if (!has_id) {
+            fail_at(path, ln, id_key, "missing: every subject needs an id", "add e.g. \"" + std::string(id_key) + "\": 17 to the line");
+        }
+        auto seen = id_line.emplace(s.id, ln);
+        if (!seen.second) {
+            fail_at(path, ln, id_key, strfmt("subject id '%s' is already on line %d", s.id.c_str(), seen.first->second),
+                    "each subject once per file: results are keyed by the id");
+        }
         out.push_back(std::move(s));
     }
     return out;
