@@ -13,7 +13,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace palign;
 using json = nlohmann::json;
@@ -180,4 +183,33 @@ TEST(eval_protocol, cli_errors_are_one_line) {
     EXPECT_NE(rc, 0);
     EXPECT_NE(text.find("/nonexistent.gguf: cannot open"), std::string::npos) << text;
     EXPECT_FALSE(file_exists(out + "/none.json")) << "no partial outputs";
+}
+
+// one writer per run folder: a live lock is refused naming its pid, a stale one is replaced, none is left behind
+TEST(eval_protocol, run_folder_lock) {
+    const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
+    const std::string dir = palign_test::scratch_dir() + "/locked-run";
+    std::filesystem::create_directories(dir);
+    const std::string cmd = bin + " eval --method constant --subjects 0:3 -o " + dir;
+    std::ofstream(dir + "/.lock") << getpid() << "\n";   // this test process: alive
+    std::string out;
+    EXPECT_EQ(palign_test::run_cmd(cmd, &out), 1) << out;
+    EXPECT_NE(out.find("another palign (pid " + std::to_string(getpid()) + ")"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/constant.jsonl"));
+
+    const pid_t child = fork();   // a pid whose process is gone
+    if (child == 0) _exit(0);
+    waitpid(child, nullptr, 0);
+    std::ofstream(dir + "/.lock") << child << "\n";
+    EXPECT_EQ(palign_test::run_cmd(cmd, &out), 0) << out;
+    EXPECT_TRUE(std::filesystem::exists(dir + "/constant.json"));
+    EXPECT_FALSE(std::filesystem::exists(dir + "/.lock")) << "the lock is removed at the end";
+
+    // a model run's folder refuses a run of another kind (fields the earlier run had are missing here)
+    json cfg = json::parse(palign::read_file(dir + "/config.json"));
+    cfg["model_id"] = "some model";
+    std::ofstream(dir + "/config.json") << cfg.dump();
+    EXPECT_EQ(palign_test::run_cmd(cmd, &out), 1) << out;
+    EXPECT_NE(out.find("model_id"), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/.lock")) << "a refused run leaves no lock";
 }

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,8 +29,51 @@ static void mkdirs(const std::string & dir) {
     }
 }
 
+void run_store::take_lock() {
+    const std::string lock = dir_ + "/.lock";
+    for (int attempt = 0; attempt < 3; attempt++) {
+        const int fd = open(lock.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            const std::string pid = std::to_string(getpid()) + "\n";
+            const bool ok = write(fd, pid.data(), pid.size()) == (ssize_t) pid.size() && fsync(fd) == 0;
+            close(fd);
+            if (!ok) { unlink(lock.c_str()); fail(strfmt("%s: cannot write the lock file (%s)", lock.c_str(), strerror(errno))); }
+            lock_ = lock;
+            return;
+        }
+        if (errno != EEXIST) fail(strfmt("%s: cannot create the lock file (%s)", lock.c_str(), strerror(errno)));
+        struct stat st{};
+        if (lstat(lock.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) fail(strfmt("%s: not a regular file", lock.c_str()), "remove it");
+        std::ifstream f(lock);
+        long pid = 0;
+        f >> pid;
+        if (pid > 0 && (kill((pid_t) pid, 0) == 0 || errno == EPERM)) {
+            fail(strfmt("%s: another palign (pid %ld) is writing this run", dir_.c_str(), pid),
+                 "wait for it to finish (rerunning the same command then resumes), or use another -o");
+        }
+        unlink(lock.c_str());   // stale: its process is gone
+    }
+    fail(strfmt("%s: cannot take the lock file", lock.c_str()));
+}
+
+run_store::~run_store() {
+    if (!lock_.empty()) unlink(lock_.c_str());
+}
+
 run_store::run_store(const std::string & dir, const json & config) : dir_(dir) {
     mkdirs(dir);
+    take_lock();
+    try {
+        check_config(config);
+    } catch (...) {   // a refused run leaves no lock behind
+        unlink(lock_.c_str());
+        lock_.clear();
+        throw;
+    }
+}
+
+void run_store::check_config(const json & config) {
+    const std::string & dir = dir_;
     const std::string cfg = dir + "/config.json";
     if (file_exists(cfg)) {
         json old;
@@ -43,6 +87,12 @@ run_store::run_store(const std::string & dir, const json & config) : dir_(dir) {
                 fail(strfmt("%s: field '%s' is %s here but %s in this run", cfg.c_str(), it.key().c_str(),
                             old.contains(it.key()) ? old[it.key()].dump().c_str() : "absent", it.value().dump().c_str()),
                      "resume with the same settings, or use another --out directory");
+            }
+        }
+        for (auto it = old.begin(); it != old.end(); ++it) {   // and nothing the earlier run had is missing here
+            if (!config.contains(it.key())) {
+                fail(strfmt("%s: field '%s' is %s here but absent in this run (another kind of run)", cfg.c_str(), it.key().c_str(),
+                            it.value().dump().c_str()), "resume with the same settings, or use another --out directory");
             }
         }
         return;

@@ -26,7 +26,12 @@ struct stored_result {
 class run_store {
 public:
     // creates DIR if needed; checks or writes DIR/config.json
+    // One writer per folder: DIR/.lock holds the writer's pid (a second palign eval on DIR is refused, naming
+    // it; a lock whose process is gone is stale and replaced); removed when the store is destroyed.
     run_store(const std::string & dir, const nlohmann::json & config);
+    ~run_store();
+    run_store(const run_store &) = delete;
+    run_store & operator=(const run_store &) = delete;
 
     const std::string & dir() const { return dir_; }
 
@@ -39,7 +44,10 @@ public:
 
 private:
     std::string path(eval_method m) const;
+    void take_lock();
+    void check_config(const nlohmann::json & config);   // checks or writes DIR/config.json
     std::string dir_;
+    std::string lock_;
 };
 
 // Calls fn(line number, parsed line) for every complete line of a JSON-lines checkpoint file (none if the
