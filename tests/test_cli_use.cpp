@@ -10,7 +10,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <sys/stat.h>
 
 using namespace palign;
 using palign_test::run_cmd;
@@ -262,4 +264,27 @@ TEST(cli_use, flags_are_range_checked) {
     std::string out;
     EXPECT_EQ(run_cmd(chat + "-b 8", &out), 0) << out;
     EXPECT_NE(out.find("using 8 parallel sequences"), std::string::npos) << out;
+}
+
+// a FIFO, an oversized file or a deeply nested answer is one clean line, never a hang or a crash
+TEST(cli_use, hostile_input_files) {
+    const std::string dir = palign_test::scratch_dir();
+    const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
+    const std::string model = palign_test::model_path("llama3");
+    const std::string fifo = dir + "/fifo.json";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0644), 0);
+    std::string out;
+    EXPECT_EQ(run_cmd("timeout 20 " + bin + " align -m " + model + " -a " + fifo + " -o " + dir + "/x.steer.gguf", &out), 1) << out;
+    EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
+    EXPECT_EQ(run_cmd("timeout 20 " + bin + " inspect " + fifo, &out), 1) << out;
+    EXPECT_NE(out.find("not a regular file"), std::string::npos) << out;
+    const std::string big = dir + "/big.json";
+    { std::ofstream f(big); f << "{\"i1\": 3" << std::string(2 << 20, ' ') << "}"; }
+    EXPECT_EQ(run_cmd(bin + " align -m " + model + " -a " + big + " -o " + dir + "/x.steer.gguf", &out), 1) << out;
+    EXPECT_NE(out.find("more than any answer file"), std::string::npos) << out;
+    const std::string deep = dir + "/deep.json";
+    { std::ofstream f(deep); f << "{\"i1\": " << std::string(100000, '[') << std::string(100000, ']') << "}"; }
+    EXPECT_EQ(run_cmd(bin + " align -m " + model + " -a " + deep + " -o " + dir + "/x.steer.gguf", &out), 1) << out;
+    EXPECT_LT(out.size(), 2000u) << "one short line";
+    EXPECT_FALSE(std::filesystem::exists(dir + "/x.steer.gguf"));
 }

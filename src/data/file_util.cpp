@@ -4,6 +4,10 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include <cerrno>
+#include <cstring>
+#include <sys/stat.h>
+
 #include <climits>
 
 namespace palign {
@@ -20,6 +24,15 @@ std::string read_data_file(const std::string & path) {
         fail(path + ": file not found", "point --data-dir or PALIGN_DATA_DIR at palign's data directory (it has papi/)");
     }
     return read_file(path);
+}
+
+void check_input_file(const std::string & path, long long max_bytes, const char * what) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) != 0) fail(strfmt("%s: %s not found (%s)", path.c_str(), what, strerror(errno)));
+    if (!S_ISREG(st.st_mode)) fail(strfmt("%s: not a regular file (a %s must be a file)", path.c_str(), what));
+    if ((long long) st.st_size > max_bytes) {
+        fail(strfmt("%s: %lld bytes, more than any %s (limit %lld)", path.c_str(), (long long) st.st_size, what, max_bytes));
+    }
 }
 
 std::vector<std::string> split_lines(const std::string & text) {

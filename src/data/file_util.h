@@ -13,6 +13,10 @@ namespace palign {
 // read a whole data file; a missing file fails with a HINT about --data-dir / PALIGN_DATA_DIR
 std::string read_data_file(const std::string & path);
 
+// a file a user hands palign (answers, steering): it exists, is a regular file (a FIFO would block forever),
+// and is at most max_bytes; else one line naming the file
+void check_input_file(const std::string & path, long long max_bytes, const char * what);
+
 // split text into lines ('\n'; a trailing '\r' is dropped; no empty last line for a final '\n')
 std::vector<std::string> split_lines(const std::string & text);
 

@@ -69,7 +69,9 @@ static void check_answer(const inventory & inv, const std::string & path, int ln
     } else if (v.is_number_float()) {
         fail_at(path, ln, key, "answer " + v.dump() + " is not a whole number 0..5", ANSWER_HINT);
     } else {
-        fail_at(path, ln, key, "answer " + v.dump() + " is not a number 0..5", ANSWER_HINT);
+        // never dump a structure: it may be nested 1e5 deep (recursion) or megabytes long
+        const std::string what = v.is_array() ? "an array" : v.is_object() ? "an object" : v.dump().substr(0, 40);
+        fail_at(path, ln, key, "answer " + what + " is not a number 0..5", ANSWER_HINT);
     }
     values[pos] = a;
 }
@@ -208,6 +210,8 @@ std::vector<subject> load_subjects(const inventory & inv, const std::string & da
 }
 
 subject load_answer_file(const std::string & path, const inventory & inv) {
+    // a person's answers are a few kilobytes: anything far larger is not an answer file (and is not read)
+    check_input_file(path, 1 << 20, "answer file");
     subject s = answers_from_json(read_data_file(path), inv, path);
     size_t slash = path.find_last_of('/');
     s.id = slash == std::string::npos ? path : path.substr(slash + 1);

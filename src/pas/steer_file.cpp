@@ -1,6 +1,8 @@
 // Steering file: GGUF writer, reader with validation, model check, description.
 #include "pas/steer_file.h"
 
+#include "data/file_util.h"
+
 #include "util/rng.h"
 
 #include "engine/model.h"
@@ -121,6 +123,7 @@ struct reader {
 } // namespace
 
 steer_file steer_file_read(const std::string & path) {
+    check_input_file(path, 256LL << 20, "steering file");   // real ones are kilobytes; a FIFO would block
     if (!file_exists(path)) fail(strfmt("%s: steering file not found", path.c_str()), "palign align --out writes one");
     ggml_context * ctx = nullptr;
     gguf_init_params ip = { /*no_alloc=*/ false, /*ctx=*/ &ctx };
