@@ -28,7 +28,7 @@ std::string read_data_file(const std::string & path) {
 
 void check_input_file(const std::string & path, long long max_bytes, const char * what) {
     struct stat st{};
-    if (stat(path.c_str(), &st) != 0) fail(strfmt("%s: %s not found (%s)", path.c_str(), what, strerror(errno)));
+    if (stat(path.c_str(), &st) != 0) fail(strfmt("%s: file not found (%s: %s)", path.c_str(), what, strerror(errno)), "check the path");
     if (!S_ISREG(st.st_mode)) fail(strfmt("%s: not a regular file (a %s must be a file)", path.c_str(), what));
     if ((long long) st.st_size > max_bytes) {
         fail(strfmt("%s: %lld bytes, more than any %s (limit %lld)", path.c_str(), (long long) st.st_size, what, max_bytes));
