@@ -201,7 +201,11 @@ TEST(eval_protocol, run_folder_lock) {
     if (child == 0) _exit(0);
     waitpid(child, nullptr, 0);
     std::ofstream(dir + "/.lock") << child << "\n";
+    std::ofstream(dir + "/constant.json.tmp.4242") << "{\"partial";   // a report write killed by kill -9
+    std::ofstream(dir + "/notes.tmp.txt") << "mine";                  // not palign's pattern: kept
     EXPECT_EQ(palign_test::run_cmd(cmd, &out), 0) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/constant.json.tmp.4242")) << "stale temp files are cleaned on start";
+    EXPECT_TRUE(std::filesystem::exists(dir + "/notes.tmp.txt"));
     EXPECT_TRUE(std::filesystem::exists(dir + "/constant.json"));
     EXPECT_FALSE(std::filesystem::exists(dir + "/.lock")) << "the lock is removed at the end";
 

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <signal.h>
@@ -56,6 +57,19 @@ void run_store::take_lock() {
     fail(strfmt("%s: cannot take the lock file", lock.c_str()));
 }
 
+// temporary files of an earlier writer that was killed (<name>.tmp.<pid>): with the lock held, none is live
+void run_store::remove_stale_temps() const {
+    std::error_code ec;
+    for (const auto & e : std::filesystem::directory_iterator(dir_, ec)) {
+        const std::string n = e.path().filename().string();
+        const size_t at = n.rfind(".tmp.");
+        if (at == std::string::npos || at == 0 || at + 5 >= n.size()) continue;
+        if (n.find_first_not_of("0123456789", at + 5) != std::string::npos) continue;
+        if (!e.is_regular_file(ec) || e.is_symlink(ec)) continue;
+        std::filesystem::remove(e.path(), ec);
+    }
+}
+
 run_store::~run_store() {
     if (!lock_.empty()) unlink(lock_.c_str());
 }
@@ -63,6 +77,7 @@ run_store::~run_store() {
 run_store::run_store(const std::string & dir, const json & config) : dir_(dir) {
     mkdirs(dir);
     take_lock();
+    remove_stale_temps();
     try {
         check_config(config);
     } catch (...) {   // a refused run leaves no lock behind

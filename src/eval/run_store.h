@@ -45,6 +45,7 @@ public:
 private:
     std::string path(eval_method m) const;
     void take_lock();
+    void remove_stale_temps() const;
     void check_config(const nlohmann::json & config);   // checks or writes DIR/config.json
     std::string dir_;
     std::string lock_;
