@@ -307,7 +307,6 @@ TEST(server, disconnect_frees_the_slot_and_full_queue_is_503) {
         json b = chat_body("p3", "Tell me a long story.", 1000);
         b["stream"] = true;
         int chunks = 0;
-        httplib::Request req;
         auto r = c.Post("/v1/chat/completions", httplib::Headers{}, b.dump(), "application/json",
                         [&](const char *, size_t) { return ++chunks < 3; });   // read a little, then hang up
         EXPECT_FALSE(r);

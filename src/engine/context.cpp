@@ -22,19 +22,16 @@ static ggml_type cache_type(const std::string & name, const std::string & path, 
     fail(strfmt("%s: unknown KV cache type '%s' for %s", path.c_str(), name.c_str(), field), "use f16, f32, q8_0, ...");
 }
 
-bool context_params::wave_cap_on(const model_info & info) const {
-    if (wave_cap == "on") return true;
-    if (wave_cap == "off") return false;
-    if (wave_cap == "auto") return info.n_gpu_layers != 0;
-    fail(strfmt("--wave-cap '%s': expected on, off or auto", wave_cap.c_str()));
+// on, off, or auto = on when the model has layers on a GPU
+static bool on_off_auto(const std::string & v, const model_info & info, const char * flag) {
+    if (v == "on") return true;
+    if (v == "off") return false;
+    if (v == "auto") return info.n_gpu_layers != 0;
+    fail(strfmt("%s '%s': expected on, off or auto", flag, v.c_str()));
 }
 
-bool context_params::flash_on(const model_info & info) const {
-    if (flash_attn == "on") return true;
-    if (flash_attn == "off") return false;
-    if (flash_attn == "auto") return info.n_gpu_layers != 0;
-    fail(strfmt("--flash-attn '%s': expected on, off or auto", flash_attn.c_str()));
-}
+bool context_params::wave_cap_on(const model_info & info) const { return on_off_auto(wave_cap, info, "--wave-cap"); }
+bool context_params::flash_on(const model_info & info) const { return on_off_auto(flash_attn, info, "--flash-attn"); }
 
 context::context(const model & m, const context_params & params) : model_(m), params_(params), hook_(m.info()) {
     const std::string & path = m.info().path;
@@ -98,11 +95,9 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     }
     const bool in_graph = sp != steer_path::callback && graph_steer_available();
     steer_why_ = in_graph ? "in-graph (llama_set_attn_steer, palign's llama.cpp patch)"
-               : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or --steer-path)"
+               : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or context_params.steer)"
                                          : "eval callback (this llama.cpp lacks palign's patch)";
-#ifdef LLAMA_ATTN_STEER_API
-    cb_switchable_ = true;             // the callback is set per decode, only when one needs it
-#else
+#ifndef LLAMA_ATTN_STEER_API   // with the patch the callback is set per decode, only when one needs it
     cp.cb_eval           = head_hook::callback;
     cp.cb_eval_user_data = &hook_;
     cb_on_ = true;
@@ -143,11 +138,13 @@ context::context(const model & m, const context_params & params) : model_(m), pa
 const char * context::steer_path_name() const { return steer_why_; }
 
 void context::set_callback(bool on) {
-    if (!cb_switchable_ || on == cb_on_) return;
 #ifdef LLAMA_ATTN_STEER_API
+    if (on == cb_on_) return;
     llama_set_eval_cb(ctx_, on ? head_hook::callback : nullptr, on ? &hook_ : nullptr);
-#endif
     cb_on_ = on;
+#else
+    (void) on;   // installed at creation, for good
+#endif
 }
 
 context::~context() {
@@ -164,6 +161,7 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
     std::vector<const steering *> row_steer;
     std::vector<float *> row_capture;
     std::vector<std::pair<int, const steering *>> seq_steer;
+    std::vector<int> seq_at(params_.n_seq_max, -1);   // where each sequence of a chunk stands in seq_steer
     try {
         for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
             const size_t n = std::min(nb, rows.size() - c0);
@@ -171,6 +169,7 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
             row_steer.assign(n, nullptr);
             row_capture.assign(n, nullptr);
             seq_steer.clear();
+            std::fill(seq_at.begin(), seq_at.end(), -1);
             bool any_steer = false, any_capture = false;
             for (size_t i = 0; i < n; i++) {
                 const batch_row & r = rows[c0 + i];
@@ -185,9 +184,14 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
                 any_capture |= r.capture != nullptr;
                 if (gsteer_) {
                     // in the graph, steering follows the sequence: one steering per sequence in a decode
-                    auto it = std::find_if(seq_steer.begin(), seq_steer.end(), [&](const auto & p) { return p.first == r.seq; });
-                    if (it == seq_steer.end()) seq_steer.emplace_back(r.seq, r.steer);
-                    else if (it->second != r.steer) {
+                    if (r.seq < 0 || r.seq >= (int) seq_at.size()) {
+                        fail(strfmt("%s: sequence %d outside the context's %d sequences", model_.info().path.c_str(), r.seq, (int) seq_at.size()));
+                    }
+                    int & k = seq_at[r.seq];
+                    if (k < 0) {
+                        k = (int) seq_steer.size();
+                        seq_steer.emplace_back(r.seq, r.steer);
+                    } else if (seq_steer[k].second != r.steer) {
                         fail(strfmt("%s: sequence %d has two steerings in one decode (rows %zu)", model_.info().path.c_str(), r.seq, c0 + i),
                              "in-graph steering is per sequence; give each steering its own sequence");
                     }

@@ -114,7 +114,6 @@ private:
     head_hook hook_;
     std::unique_ptr<graph_steer> gsteer_;        // set when steering runs in the graph
     bool cb_on_ = false;                         // the eval callback is installed
-    bool cb_switchable_ = false;                 // llama.cpp can set it after creation (patched)
     const char * steer_why_ = "";
     uint64_t n_tokens_ = 0;
 

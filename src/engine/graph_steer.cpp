@@ -23,28 +23,15 @@ graph_steer::graph_steer(llama_context * ctx, const model_info & info, const std
     for (int il = 0; il < (int) layers.size() && il < n_layer_; il++) if (layers[il]) layers_.push_back(il);
 }
 
-void graph_steer::flatten(const steering & s, std::vector<float> & out) const {
-    out.assign(layers_.size() * (size_t) n_embd_v_, 0.0f);
-    for (size_t k = 0; k < layers_.size(); k++) {
-        const int il = layers_[k];
-        if (s.active(il)) std::copy(s.delta[il].begin(), s.delta[il].end(), out.begin() + k * (size_t) n_embd_v_);
-    }
-    for (int il = 0; il < n_layer_; il++) {
-        if (s.active(il) && std::find(layers_.begin(), layers_.end(), il) == layers_.end()) {
-            fail(strfmt("steering: layer %d has no attention output (kqv_out) in this model's graph", il));
-        }
-    }
-}
-
 void graph_steer::upload(int cap) {
 #ifdef LLAMA_ATTN_STEER_API
     // data[il] -> cap profiles of n_embd_v floats
     std::vector<std::vector<float>> per_layer(layers_.size(), std::vector<float>((size_t) cap * n_embd_v_, 0.0f));
     for (size_t p = 0; p < slots_.size() && (int) p < cap; p++) {
-        if (slots_[p].empty()) continue;   // a free slot: zeros
         for (size_t k = 0; k < layers_.size(); k++) {
-            std::copy(slots_[p].begin() + k * (size_t) n_embd_v_, slots_[p].begin() + (k + 1) * (size_t) n_embd_v_,
-                      per_layer[k].begin() + p * (size_t) n_embd_v_);
+            const int il = layers_[k];
+            if (il >= (int) slots_[p].size() || slots_[p][il].empty()) continue;   // zeros
+            std::copy(slots_[p][il].begin(), slots_[p][il].end(), per_layer[k].begin() + p * (size_t) n_embd_v_);
         }
     }
     std::vector<const float *> data(n_layer_, nullptr);
@@ -63,19 +50,20 @@ void graph_steer::upload(int cap) {
 
 void graph_steer::prepare(const std::vector<std::pair<int, const steering *>> & seq_steer) {
 #ifdef LLAMA_ATTN_STEER_API
-    // the distinct steerings of this decode, by content
-    std::vector<std::vector<float>> want;
-    std::vector<const steering *> want_ptr;
+    // the distinct steerings of this decode (by pointer; their contents are compared with the slots below)
+    std::vector<const steering *> want;
     std::vector<int> seq_profile(seq_steer.size(), 0);
-    std::vector<float> flat;
     for (size_t i = 0; i < seq_steer.size(); i++) {
         const steering * s = seq_steer[i].second;
         if (!s || s->empty()) continue;
-        size_t k = std::find(want_ptr.begin(), want_ptr.end(), s) - want_ptr.begin();
-        if (k == want_ptr.size()) {
-            flatten(*s, flat);
-            want.push_back(flat);
-            want_ptr.push_back(s);
+        size_t k = std::find(want.begin(), want.end(), s) - want.begin();
+        if (k == want.size()) {
+            for (int il = 0; il < n_layer_ && il < (int) s->delta.size(); il++) {
+                if (s->active(il) && std::find(layers_.begin(), layers_.end(), il) == layers_.end()) {
+                    fail(strfmt("steering: layer %d has no attention output (kqv_out) in this model's graph", il));
+                }
+            }
+            want.push_back(s);
         }
         seq_profile[i] = (int) k + 1;   // index into want, fixed below to a slot
     }
@@ -86,7 +74,7 @@ void graph_steer::prepare(const std::vector<std::pair<int, const steering *>> & 
     std::vector<bool> used(slots_.size(), false);
     for (size_t k = 0; k < want.size(); k++) {
         for (size_t p = 0; p < slots_.size(); p++) {
-            if (!used[p] && slots_[p] == want[k]) { slot_of[k] = (int) p; used[p] = true; break; }
+            if (!used[p] && slots_[p] == want[k]->delta) { slot_of[k] = (int) p; used[p] = true; break; }
         }
     }
     bool changed = false;
@@ -95,7 +83,7 @@ void graph_steer::prepare(const std::vector<std::pair<int, const steering *>> & 
         size_t p = 0;
         while (p < slots_.size() && used[p]) p++;
         if (p == slots_.size()) { slots_.emplace_back(); used.push_back(false); }
-        slots_[p] = want[k];
+        slots_[p] = want[k]->delta;
         used[p] = true;
         slot_of[k] = (int) p;
         changed = true;

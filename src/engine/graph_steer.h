@@ -33,14 +33,15 @@ public:
 
 private:
     void upload(int cap);
-    void flatten(const steering & s, std::vector<float> & out) const;
 
     llama_context * ctx_;
     int n_layer_ = 0;
     int n_embd_v_ = 0;
     std::vector<int> layers_;                     // steerable layers, in order
     int cap_ = 0;                                 // profiles in llama.cpp's tables
-    std::vector<std::vector<float>> slots_;       // contents of profile k+1: [layers_][n_embd_v]
+    // contents of profile k+1: the steering's per-layer deltas (empty = not steered there, or a free slot);
+    // compared with a decode's steerings as they are, without copying them (prepare runs on every decode)
+    std::vector<std::vector<std::vector<float>>> slots_;
     uint64_t uploads_ = 0;
 };
 

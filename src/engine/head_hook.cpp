@@ -100,21 +100,13 @@ static void rows_get(const ggml_tensor * t, int r0, int n, float * dst) {
 bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
     bool steered = false;
     int il = kqv_layer(t->name, steered);
-    if (il >= 0 && steered) {
-        // the in-graph steered output: only capture reads it
-        if (ask) return capture_ && after_graph_steer_;
-        if (!(capture_ && after_graph_steer_)) return true;
-    } else if (il >= 0 && after_graph_steer_ && !probing_) {
-        // kqv_out of a graph that steers itself: nothing to do here (capture reads kqv_steer)
-        if (ask) return false;
-        seen_[il] = true;
-        return true;
-    }
     if (ask) {
-        if (il >= 0) return probing_ || steer_layer_[il] || capture_;
-        return !watch_.empty() && watch_.count(t->name) > 0;
+        if (il < 0) return !watch_.empty() && watch_.count(t->name) > 0;
+        // capture reads kqv_steer-<il> when the graph steers itself (what W_o sees), else kqv_out-<il>
+        if (steered) return capture_ && after_graph_steer_;
+        return probing_ || steer_layer_[il] || (capture_ && !after_graph_steer_);
     }
-    // data phase: always return true (false would abort the compute)
+    // data phase (only for tensors asked for above): always return true (false would abort the compute)
     if (il < 0) {
         auto it = watch_.find(t->name);
         if (it != watch_.end() && t->type == GGML_TYPE_F32) {

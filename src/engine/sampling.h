@@ -19,4 +19,7 @@ struct sampling {
 // the chain top-k -> top-p -> min-p -> temperature -> dist(seed), or greedy; free with llama_sampler_free
 llama_sampler * make_sampler(const sampling & s);
 
+// the next token from one row of logits (n_vocab floats), accepted into the sampler's state
+int sample_logits(llama_sampler * smpl, const float * logits, int n_vocab);
+
 } // namespace palign

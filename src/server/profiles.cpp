@@ -24,13 +24,15 @@ profile_store::profile_store(const model & m, std::string dir)
     : model_(m), dir_(std::move(dir)), set_(std::make_shared<profile_set>()) {}
 
 void profile_store::reload(std::vector<std::string> * problems) {
+    std::lock_guard<std::mutex> serial(reload_mu_);   // SIGHUP, POST /v1/profiles/reload and fits may overlap
     auto next = std::make_shared<profile_set>();
     if (!dir_.empty()) {
         std::error_code ec;
         if (!std::filesystem::is_directory(dir_, ec)) {
             fail(strfmt("--profiles %s: not a folder", dir_.c_str()), "create it, or leave --profiles out for the plain model only");
         }
-        const model_fingerprint fp = compute_fingerprint(model_.info());
+        if (fp_.arch.empty()) fp_ = compute_fingerprint(model_.info());   // once: it reads the model's attn_output weights
+        const model_fingerprint & fp = fp_;
         std::vector<std::filesystem::path> files;
         for (const auto & e : std::filesystem::directory_iterator(dir_, ec)) files.push_back(e.path());
         std::sort(files.begin(), files.end());

@@ -3,6 +3,7 @@
 // keep the profile they started with.
 #pragma once
 
+#include "engine/fingerprint.h"
 #include "engine/steering.h"
 #include "pas/steer_file.h"
 
@@ -39,6 +40,8 @@ public:
 private:
     const model & model_;
     std::string dir_;
+    model_fingerprint fp_;                 // of the model, computed on the first reload (reloads are serialised)
+    std::mutex reload_mu_;
     mutable std::mutex mu_;
     std::shared_ptr<const profile_set> set_;
 };

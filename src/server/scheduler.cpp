@@ -15,18 +15,6 @@ namespace palign {
 
 namespace {
 
-// 64-bit FNV-1a over a steering's deltas: the KV a slot holds was computed with it
-std::vector<float> steer_key(const steering * s) {
-    std::vector<float> k;
-    if (!s) return k;
-    for (size_t il = 0; il < s->delta.size(); il++) {
-        if (s->delta[il].empty()) continue;
-        k.push_back((float) il);
-        k.insert(k.end(), s->delta[il].begin(), s->delta[il].end());
-    }
-    return k;
-}
-
 // bytes at the end of s that start an unfinished UTF-8 sequence
 size_t utf8_incomplete_tail(const std::string & s) {
     const size_t n = s.size();
@@ -97,7 +85,8 @@ void scheduler::admit() {
             continue;
         }
         // a free slot, preferring the one whose cache shares the longest prefix (same steering)
-        const std::vector<float> key = steer_key(job->steer.get());
+        static const std::vector<std::vector<float>> k_plain;
+        const std::vector<std::vector<float>> & key = job->steer ? job->steer->delta : k_plain;
         int best = -1;
         size_t best_keep = 0;
         for (size_t i = 0; i < slots_.size(); i++) {
@@ -167,7 +156,7 @@ void scheduler::finish(slot & s, const std::string & reason, const std::string &
         else if (reason == "cancelled") stats_.jobs_cancelled++;
         else stats_.jobs_done++;
     }
-    if (s.smpl) llama_sampler_free((llama_sampler *) s.smpl);
+    if (s.smpl) llama_sampler_free(s.smpl);
     s.smpl = nullptr;
     s.job.reset();
     s.last = -1;
@@ -206,16 +195,11 @@ bool scheduler::step() {
     if (rows.empty()) return false;
 
     const int n_vocab = m.info().n_vocab;
-    std::vector<llama_token_data> cand(n_vocab);
     const double t0 = now_s();
     try {
         ctx_.decode(rows, [&](size_t ri, const float * lg) {
             slot & s = slots_[row_slot[ri]];
-            for (int t = 0; t < n_vocab; t++) cand[t] = {t, lg[t], 0.0f};
-            llama_token_data_array arr = {cand.data(), (size_t) n_vocab, -1, false};
-            llama_sampler_apply((llama_sampler *) s.smpl, &arr);
-            const int tok = arr.selected >= 0 ? arr.data[arr.selected].id : arr.data[0].id;
-            llama_sampler_accept((llama_sampler *) s.smpl, tok);
+            const int tok = sample_logits(s.smpl, lg, n_vocab);
             s.last = tok;
         });
     } catch (const std::exception & e) {
@@ -234,6 +218,7 @@ bool scheduler::step() {
         stats_.busy_s += now_s() - t0;
     }
     // advance the slots: decoded tokens are in the cache now
+    uint64_t n_generated = 0;
     std::vector<bool> touched(slots_.size(), false);
     for (size_t ri = 0; ri < rows.size(); ri++) {
         slot & s = slots_[row_slot[ri]];
@@ -249,20 +234,21 @@ bool scheduler::step() {
         gen_job & j = *s.job;
         if (!j.ignore_eos && m.is_eog(s.last)) { finish(s, "stop"); continue; }
         s.n_gen++;
-        {
-            std::lock_guard<std::mutex> lock(mu_);
-            stats_.tokens_generated++;
-        }
-        s.raw += m.token_to_piece(s.last, false);
+        n_generated++;
+        const std::string piece = m.token_to_piece(s.last, false);
+        s.raw += piece;
         size_t cut = std::string::npos;
-        for (const auto & st : j.stop) {
-            const size_t p = s.raw.find(st);
+        for (const auto & st : j.stop) {   // only where the new piece can have completed a stop string
+            const size_t from = s.raw.size() > piece.size() + st.size() ? s.raw.size() - piece.size() - st.size() : 0;
+            const size_t p = s.raw.find(st, from);
             if (p != std::string::npos) cut = std::min(cut, p);
         }
         if (cut != std::string::npos) { s.raw.resize(cut); finish(s, "stop"); continue; }
         if (s.n_gen >= j.max_tokens || (int) s.cached.size() + 1 >= slot_ctx_) { finish(s, "length"); continue; }
         emit(s);
     }
+    std::lock_guard<std::mutex> lock(mu_);
+    stats_.tokens_generated += n_generated;
     return true;
 }
 

@@ -70,12 +70,12 @@ private:
         int seq = 0;
         std::shared_ptr<gen_job> job;
         std::vector<int> cached;                 // tokens whose KV this slot's sequence holds
-        std::vector<float> steer_key;            // the steering those tokens were computed with (flattened)
+        std::vector<std::vector<float>> steer_key;   // the steering those tokens were computed with (its deltas)
         size_t n_past = 0;                       // prompt tokens decoded
         int last = -1;                           // last sampled token, to decode next
         int n_gen = 0;
         std::string raw;                         // generated text before stop handling
-        void * smpl = nullptr;                   // llama_sampler *
+        llama_sampler * smpl = nullptr;
     };
 
     void loop();
