@@ -173,16 +173,7 @@ int main(int argc, char ** argv) {
         if (reps < 1 || n_items < 1) fail("--reps and --items must be at least 1");
         if (target_overhead < 0) target_overhead = ngl != 0 ? 5.0 : 3.0;
         const std::string ddir = data_dir(data_dir_opt);
-        if (model_path.empty()) {
-            std::filesystem::create_directories(model_dir);
-            model_path = model_dir + "/" + preset + "-s42.gguf";
-            if (!file_exists(model_path)) {
-                fprintf(stderr, "writing the benchmark model %s (once) ...\n", model_path.c_str());
-                const double t0 = now_s();
-                write_test_model(test_model_preset_params(preset, vocab_dir(), ddir), model_path);
-                fprintf(stderr, "  done in %.1f s\n", now_s() - t0);
-            }
-        }
+        if (model_path.empty()) model_path = test_model_cached(preset, model_dir, ddir);
         model_params mp;
         mp.path = model_path;
         mp.n_gpu_layers = ngl;
@@ -226,7 +217,6 @@ int main(int argc, char ** argv) {
 
         // llama.cpp's own prefill at the depth of the shared prefix, with the fastest flash setting of the runs
         const std::vector<int> prefix = chat_tokens(m, {{"system", system}, {"user", "x"}}, "");
-        std::vector<double> pp_tps;
         std::vector<std::unique_ptr<llama_pp>> lps;
         std::vector<int> pp_batches;
         if (n_pp > 0) {
@@ -276,7 +266,6 @@ int main(int argc, char ** argv) {
             }
             for (size_t b = 0; b < lps.size(); b++) {
                 const double t = llama_pp_tps(*lps[b], prefix, std::max(n_pp, pp_batches[b]), pp_batches[b]);
-                pp_tps.push_back(t);
                 pp_best_b[b] = std::max(pp_best_b[b], t);
                 pp_desc[b] += strfmt(" %.1f", t);
             }
@@ -285,8 +274,7 @@ int main(int argc, char ** argv) {
         const measured & base = runs[0];
         const measured * best = &runs[0];
         for (const auto & r : runs) if (r.tps_steer() > best->tps_steer()) best = &r;
-        double pp_best = 0;
-        for (double x : pp_tps) pp_best = std::max(pp_best, x);
+        const double pp_best = pp_best_b.empty() ? 0 : *std::max_element(pp_best_b.begin(), pp_best_b.end());
 
         printf("\n%-18s %12s %12s %10s %10s %11s %9s\n", "config", "plain tok/s", "steer tok/s", "overhead", "vs base",
                "questions/s", "vs llama");

@@ -139,14 +139,7 @@ int main(int argc, char ** argv) {
 
         // the model: written once, reused
         const std::string ddir = data_dir(data_dir_opt);
-        mkdir(model_dir.c_str(), 0755);
-        const std::string mpath = model_dir + "/qwen3-0.6b-q8_0-s42.gguf";
-        if (!file_exists(mpath)) {
-            fprintf(stderr, "writing the benchmark model %s (once) ...\n", mpath.c_str());
-            const double t0 = now_s();
-            write_test_model(test_model_preset_params("qwen3-0.6b", vocab_dir(), ddir), mpath);
-            fprintf(stderr, "  done in %.1f s\n", now_s() - t0);
-        }
+        const std::string mpath = test_model_cached("qwen3-0.6b", model_dir, ddir);
         model_params mp;
         mp.path = mpath;
         model m(mp);

@@ -78,11 +78,7 @@ int main(int argc, char ** argv) {
     CLI11_PARSE(app, argc, argv);
     try {
         log_set_level(log_level::warn);
-        if (model_path.empty()) {
-            std::filesystem::create_directories(model_dir);
-            model_path = model_dir + "/" + preset + "-s42.gguf";
-            if (!file_exists(model_path)) write_test_model(test_model_preset_params(preset, vocab_dir(), data_dir()), model_path);
-        }
+        if (model_path.empty()) model_path = test_model_cached(preset, model_dir, data_dir());
         model_params mp;
         mp.path = model_path;
         mp.n_gpu_layers = ngl;

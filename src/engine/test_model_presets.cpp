@@ -4,6 +4,10 @@
 #include "util/error.h"
 #include "util/paths.h"
 
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
 namespace palign {
 
 const std::vector<test_model_preset> & test_model_presets() {
@@ -47,6 +51,19 @@ test_model_params test_model_preset_params(const std::string & name, const std::
     }
     p.chat_template = read_file(ddir + "/templates/" + tmpl + ".jinja");
     return p;
+}
+
+std::string test_model_cached(const std::string & preset, const std::string & dir, const std::string & data_dir) {
+    const std::string path = dir + "/" + preset + "-s42.gguf";
+    if (file_exists(path)) return path;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail(strfmt("%s: cannot create the folder (%s)", dir.c_str(), ec.message().c_str()));
+    fprintf(stderr, "writing the benchmark model %s (once) ...\n", path.c_str());
+    const auto t0 = std::chrono::steady_clock::now();
+    write_test_model(test_model_preset_params(preset, vocab_dir(), data_dir), path);
+    fprintf(stderr, "  done in %.1f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    return path;
 }
 
 } // namespace palign

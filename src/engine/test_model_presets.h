@@ -20,4 +20,7 @@ const std::vector<test_model_preset> & test_model_presets();
 test_model_params test_model_preset_params(const std::string & name, const std::string & vocab_dir,
                                            const std::string & data_dir);
 
+// benchmarks: DIR/<preset>-s42.gguf, written once (with a line on stderr, it may take a while) and reused
+std::string test_model_cached(const std::string & preset, const std::string & dir, const std::string & data_dir);
+
 } // namespace palign
