@@ -166,7 +166,7 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
             json j;
             try {
                 j = json::parse(lines[i]);
-            } catch (const json::parse_error & e) {
+            } catch (const json::exception & e) {   // syntax, or a number too large for a double (1e400)
                 fail_at(path, ln, "", std::string("malformed JSON (") + e.what() + ")", "each line must be one JSON object");
             }
             if (!j.is_object()) fail_at(path, ln, "", "not a JSON object", "each line must be one JSON object");
@@ -226,6 +226,8 @@ subject answers_from_json(const std::string & text, const inventory & inv, const
     } catch (const json::parse_error & e) {
         fail_at(path, line_of_offset(text, e.byte > 0 ? e.byte - 1 : 0), "", std::string("malformed JSON (") + e.what() + ")",
                 "an answer file is one JSON object: {\"" + inv.items.front().id + "\": 4, ...}");
+    } catch (const json::exception & e) {   // e.g. a number too large for a double (1e400)
+        fail_at(path, 1, "", std::string("unreadable JSON (") + e.what() + ")", "answers are whole numbers 0..5");
     }
     if (!j.is_object()) {
         fail_at(path, 1, "", "not a JSON object", "an answer file is one JSON object: {\"" + inv.items.front().id + "\": 4, ...}");
