@@ -22,6 +22,8 @@ set -euo pipefail
 NLC_VERSION=3.21.1
 LLAMA_TAG=v0.4.0
 BUNDLE_SHA256=9336d8aab8f8e6a8919380f3641fe92e57b02fb55df1b6bd083b82491a6293b8
+# bump when the build options or targets below change (part of the cache key)
+BUILD_REV=r3
 
 cuda=0; print_prefix=0
 for a in "$@"; do
@@ -47,7 +49,7 @@ if [ ${#patches[@]} -gt 0 ]; then
 fi
 cuda_archs=${PALIGN_CUDA_ARCHS:-90-real;90-virtual}
 [ $cuda = 1 ] && backend=cuda-$(echo "$cuda_archs" | sha256sum | cut -c1-6)
-prefix=$cache/llama-$tag-$backend
+prefix=$cache/llama-$tag-$BUILD_REV-$backend
 log() { echo "llama.sh: $*" >&2; }
 
 if [ -f "$prefix/.palign-done" ]; then
@@ -98,8 +100,15 @@ fi
 
 opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
       -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
+      -DGGML_RPC=ON
       -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF
       -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH="$prefix/lib")
+# No AVX512-FP16 in ggml's CPU kernels: with it (Sapphire Rapids and later, picked up by GGML_NATIVE) ggml's f16
+# dot products accumulate in f16, so the same prompt gives logits that differ by 1e-2 with the batch shape (f16 KV
+# cache); without it they accumulate in f32 and palign's batch-vs-alone exactness (1e-4) holds on every x86 CPU.
+if echo 'int main(){}' | c++ -x c++ -mno-avx512fp16 -o /dev/null - 2>/dev/null; then
+  opts+=(-DCMAKE_C_FLAGS=-mno-avx512fp16 -DCMAKE_CXX_FLAGS=-mno-avx512fp16)
+fi
 if [ $cuda = 1 ]; then
   # nvcc often lives outside PATH (the CUDA toolkit's own installer puts it in /usr/local/cuda)
   command -v nvcc >/dev/null || { [ -x /usr/local/cuda/bin/nvcc ] && export PATH=/usr/local/cuda/bin:$PATH; }
@@ -114,6 +123,12 @@ cmake -S "$src" -B "$build" "${opts[@]}" >"$cache/build-$backend.log" 2>&1 || { 
 cmake --build "$build" -j "$jobs" --target llama llama-common >>"$cache/build-$backend.log" 2>&1 || { log "error: build failed, see $cache/build-$backend.log"; exit 1; }
 rm -rf "$prefix"
 cmake --install "$build" >>"$cache/build-$backend.log" 2>&1 || { log "error: install failed, see $cache/build-$backend.log"; exit 1; }
+# llama.cpp's rpc-server (palign --rpc HOST:PORT: the RPC backend spreads a model over machines); built by
+# hand from its one source file against the installed ggml, as the tools tree would need all tools configured
+mkdir -p "$prefix/bin"
+c++ -O2 -std=c++17 "$src/tools/rpc/rpc-server.cpp" -I"$prefix/include" -L"$prefix/lib" -lggml -lggml-base \
+    -Wl,-rpath,"$prefix/lib" -pthread -o "$prefix/bin/rpc-server" >>"$cache/build-$backend.log" 2>&1 \
+  || { log "error: rpc-server build failed, see $cache/build-$backend.log"; exit 1; }
 # llama.cpp does not install its common library's headers; palign uses its chat-template code
 mkdir -p "$prefix/include/llama-common/jinja" "$prefix/include/llama-common/nlohmann"
 cp "$src"/common/*.h "$src"/common/*.hpp "$prefix/include/llama-common/"
