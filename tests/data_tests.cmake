@@ -19,5 +19,6 @@ add_executable(test_eval
     ${CMAKE_CURRENT_SOURCE_DIR}/test_eval_report.cpp
 )
 target_link_libraries(test_eval PRIVATE palign_core GTest::gtest_main)
-target_compile_definitions(test_eval PRIVATE PALIGN_TEST_FIXTURES_DIR="${PALIGN_TEST_FIXTURES_DIR}")
+target_compile_definitions(test_eval PRIVATE PALIGN_TEST_FIXTURES_DIR="${PALIGN_TEST_FIXTURES_DIR}"
+    PALIGN_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 gtest_discover_tests(test_eval PROPERTIES LABELS unit DISCOVERY_TIMEOUT 60)

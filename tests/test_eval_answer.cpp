@@ -5,6 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#ifndef PALIGN_SOURCE_DIR
+#define PALIGN_SOURCE_DIR "."
+#endif
 
 using namespace palign;
 
@@ -136,4 +145,52 @@ TEST(EvalAnswer, GivenValuesAndNames) {
     EXPECT_STREQ(answer_rule_name(answer_rule::paper_text), "paper_text");
     EXPECT_STREQ(answer_rule_name(answer_rule::option_argmax), "option_argmax");
     EXPECT_STREQ(answer_rule_name(answer_rule::option_median), "option_median");
+}
+
+// --protocol reference: the reference's re.search("[abcdeABCDE][^a-zA-Z]", text[:12]), checked against Python's re
+TEST(EvalAnswer, ReferenceRuleAgreesWithPythonRe) {
+    const std::vector<std::string> cases = {
+        "\n\nOption (A). Very Accurate", "\n\nOption A", "\n\nOption: A", "\n\nOption: A.", "\n\nOption (E)", " Option (B). Mod",
+        " Option B", " Option: C)", "\n\nOption", "A", "A.", "(A).", "a.", "B", "b) Moderately", " C", "\n\nD. Moderately",
+        "e", "E:", "Answer: B", "Option (C)", "I am (C)", "My answer: D", "1. E", "A1", "Based on", "I think", "I'd say", "",
+        "   ", "Answer", "Accurate", "The statement (B)", "My answer is: B", "F", "bad", "Bad.", "ace", "Ace!", "cab ", "dB",
+        "xxxxxxxxx (C)", "xxxxxxxxx (Cx", "xxxxxxxxxx C", "xxxxxxxxxxxC ", "xxxxxxxxxC d", "\n\nOption\n(D)", "\tE\t", "e\u00e9",
+        "caf\u00e9 A)", "\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9 A.", "\u4f60\u597d\u4f60\u597d\u4f60\u597d\u4f60\u597d\u4f60 B)",
+        "\xff\xfe A.", "ok\xe2\x82 C.", "\xe2\x82\xe2\x82\xe2\x82\xe2\x82\xe2\x82 A.", "Z E", "<|eot_id|>", "A<|eot_id|>",
+        "\n\nOption\n\nA", "d\n", "Cc", "C c", "12345678901A ", "1234567890A ",
+    };
+    ASSERT_GE(cases.size(), 50u);
+    const std::string dir = "/tmp/palign-test-answer-" + std::to_string(getpid());
+    const std::string in = dir + ".hex";
+    {
+        std::ofstream f(in);
+        for (const auto & c : cases) {
+            for (unsigned char ch : c) { char h[3]; snprintf(h, sizeof(h), "%02x", ch); f << h; }
+            f << "\n";
+        }
+    }
+    FILE * p = popen(("/usr/bin/python3 " PALIGN_SOURCE_DIR "/tests/scripts/reference_parse.py " + in + " 2>/dev/null").c_str(), "r");
+    std::vector<std::string> want;
+    char buf[64];
+    while (p && fgets(buf, sizeof(buf), p)) { std::string l = buf; while (!l.empty() && l.back() == '\n') l.pop_back(); want.push_back(l); }
+    const int rc = p ? pclose(p) : -1;
+    std::remove(in.c_str());
+    if (rc != 0 || want.size() != cases.size()) GTEST_SKIP() << "/usr/bin/python3 missing or the reference script failed";
+    int n_unk = 0, n_diff_from_palign = 0;
+    for (size_t i = 0; i < cases.size(); i++) {
+        const answer a = read_answer_reference(cases[i]);
+        EXPECT_EQ(a.rule, answer_rule::reference_text);
+        const std::string got = a.unk() ? "UNK" : std::string(1, a.letter());
+        EXPECT_EQ(got, want[i]) << "text: \"" << cases[i] << "\"";
+        n_unk += a.unk();
+        n_diff_from_palign += read_answer_text(cases[i]).value != a.value;
+    }
+    // the table holds both outcomes and strings where the two rules disagree ("Based on", "A")
+    EXPECT_GT(n_unk, 5);
+    EXPECT_LT(n_unk, (int) cases.size() - 5);
+    EXPECT_GT(n_diff_from_palign, 5);
+    EXPECT_EQ(read_answer_reference("Based on").letter(), 'D');
+    EXPECT_EQ(read_answer_text("Based on").letter(), '?');
+    EXPECT_TRUE(read_answer_reference("A").unk());
+    EXPECT_EQ(read_answer_text("A").letter(), 'A');
 }

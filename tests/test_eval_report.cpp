@@ -57,13 +57,19 @@ TEST(EvalReport, ScoresJson) {
     EXPECT_EQ(j["n_unk"], 8);
     // subject a: every error 0; keyed: B=4, or 6-4=2 for N8 and P7 (reverse) -> M {4,4,4}, N {4,2,4}, P {2,4,4}
     // subject b: only M7 used: model E=1 vs 2 -> error 1, keyed 1; N and P undefined
-    EXPECT_DOUBLE_EQ(j["summary"]["mean_M_abs"].get<double>(), (0.0 + 1.0) / 2);
-    EXPECT_DOUBLE_EQ(j["summary"]["mean_M"].get<double>(), (4.0 + 1.0) / 2);
+    // every mean over the same subjects, those with every trait scored: a alone (b's M values are left out too)
+    EXPECT_DOUBLE_EQ(j["summary"]["mean_M_abs"].get<double>(), 0.0);
+    EXPECT_DOUBLE_EQ(j["summary"]["mean_M"].get<double>(), 4.0);
     EXPECT_DOUBLE_EQ(j["summary"]["mean_N"].get<double>(), 10.0 / 3);
     EXPECT_NEAR(j["summary"]["std_N"].get<double>(), std::sqrt(8.0 / 9), 1e-12);   // {4,2,4}: mean 10/3, var 8/9
     EXPECT_DOUBLE_EQ(j["summary"]["composite"].get<double>(), 0.0);                // b's composite is undefined
     EXPECT_EQ(j["summary_n"]["composite"], 1);
-    EXPECT_EQ(j["summary_n"]["mean_M"], 2);
+    EXPECT_EQ(j["summary_n"]["mean_M"], 1);
+    EXPECT_EQ(j["n"], 2);
+    EXPECT_EQ(j["n_ok"], 1);
+    ASSERT_EQ(j["failures"].size(), 1u);
+    EXPECT_EQ(j["failures"][0]["subject"], "b,1");
+    EXPECT_EQ(j["failures"][0]["cause"], "trait N: no scored item (3 items: 3 model UNK, 0 not answered by the subject)");
     EXPECT_EQ(j["counts"]["B"], 9);
     EXPECT_EQ(j["counts"]["E"], 1);
     EXPECT_EQ(j["counts"]["UNK"], 8);
@@ -113,7 +119,7 @@ TEST(EvalReport, ScoresCsv) {
                        "mean_P,std_P,mean_P_abs,std_P_abs,composite,n_used,n_unk,n_missing");
     EXPECT_EQ(rows[1], "a,4,0,0,0,3.333333333,0.9428090416,0,0,3.333333333,0.9428090416,0,0,0,9,0,0");
     EXPECT_EQ(rows[2], "\"b,1\",1,0,1,0,,,,,,,,,,1,8,1");
-    EXPECT_EQ(rows[3], "mean,2.5,0,0.5,0,3.333333333,0.9428090416,0,0,3.333333333,0.9428090416,0,0,0,10,8,1");
+    EXPECT_EQ(rows[3], "mean,4,0,0,0,3.333333333,0.9428090416,0,0,3.333333333,0.9428090416,0,0,0,10,8,1");
     const auto items = lines_of(scores_items_csv(sc));
     ASSERT_EQ(items.size(), 19u);
     EXPECT_EQ(items[0], "subject,item,trait,key,model,model_value,subject_value,error,keyed,rule,p_A,p_B,p_C,p_D,p_E");

@@ -60,6 +60,7 @@ void register_align(CLI::App & app) {
             printf("alpha by %d-fold cross-validation on %d answers (composite error on held-out answers):\n", ap.e.cv_folds, sf.n_answers);
             for (const auto & pt : r.cv.curve) printf("  alpha %-5g %.3f%s\n", pt.alpha, pt.composite, pt.alpha == r.cv.alpha ? "  <- chosen" : "");
         }
+        for (const auto & w : r.warnings) fprintf(stderr, "palign: warning: %s\n", w.c_str());
         steer_file_write(sf, out);
         fputs(steer_file_describe(sf).c_str(), stdout);
         printf("wrote %s\n", out.c_str());

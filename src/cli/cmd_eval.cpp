@@ -1,6 +1,7 @@
 // palign eval: the paper's experiment — align on each subject's 120 (or 18) answers, evaluate on the rest.
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "dist/mpi_eval.h"
 #include "eval/compare.h"
 #include "eval/runner.h"
 #include "util/error.h"
@@ -29,9 +30,11 @@ void register_eval(CLI::App & app) {
     static model_opts mo;
     static ask_opts ao;
     static pas_opts po;
+    static protocol_opts pro;
     static std::string methods = "pas", inventory_name = "big5", subjects = "0:300", out, select = "cv", pas_system = "few-shot";
     static std::string cache = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/contrast";
-    static bool quiet = false;
+    static std::string shard;
+    static bool quiet = false, use_mpi = false;
     add_model_options(cmd, mo);
     cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all), and "
                     "reference predictors without a model: constant (3), subject-median, trait-key-median, facet-key-median "
@@ -45,8 +48,13 @@ void register_eval(CLI::App & app) {
     add_pas_options(cmd, po);
     cmd->add_option("--contrast-cache", cache, "directory caching the contrast activations per model (\"\" = off)");
     cmd->add_flag("-q,--quiet", quiet, "no progress line");
+    cmd->add_option("--shard", shard, "I/N: evaluate only the subjects whose index mod N == I, into this -o folder (a job "
+                    "array: one task per shard, then palign merge OUT SHARD_DIR...)");
+    cmd->add_flag("--mpi", use_mpi, std::string("spread the run over the ranks of mpirun -np N (rank 0 hands out subjects "
+                  "and writes the reports; rerun to resume)") + (mpi_built() ? "" : " [this build has no MPI]"));
     add_ask_options(cmd, ao);
-    cmd->callback([] {
+    add_protocol_options(cmd, pro);
+    cmd->callback([cmd] {
         runner_params rp;
         if (out.empty()) fail("-o: empty output folder name", "give the run a folder, e.g. -o runs/qwen3");
         rp.out_dir = out;
@@ -57,45 +65,81 @@ void register_eval(CLI::App & app) {
         else if (inventory_name == "sd3") rp.kind = inventory_kind::sd3;
         else fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");
         parse_subject_range(subjects, rp.first, rp.last);
+        if (!shard.empty()) parse_shard(shard, rp.shard, rp.n_shards);
+        if (use_mpi && !shard.empty()) fail("--mpi and --shard: choose one", "--shard splits a run over separate jobs, --mpi over the ranks of one");
         rp.data_dir = mo.data_dir;
         rp.contrast_cache = cache;
         rp.progress = !quiet;
         eval_params & e = rp.eval;
         e.ask = ao.params();
         po.apply(e);
-        if (select == "cv") e.select = alpha_select::cv;
-        else if (select == "eval") e.select = alpha_select::eval;
-        else fail(strfmt("--alpha-select: unknown '%s'", select.c_str()), "use cv or eval");
+        std::string sel_name = select;
+        apply_protocol_options(cmd, pro, e, sel_name);
+        if (sel_name == "cv") e.select = alpha_select::cv;
+        else if (sel_name == "eval") e.select = alpha_select::eval;
+        else fail(strfmt("--alpha-select: unknown '%s'", sel_name.c_str()), "use cv or eval");
         if (pas_system == "few-shot") e.pas_few_shot = true;
         else if (pas_system == "default") e.pas_few_shot = false;
         else fail(strfmt("--pas-system: unknown '%s'", pas_system.c_str()), "use few-shot or default");
 
-        bool need_model = false;
-        for (eval_method mth : rp.methods) need_model |= eval_method_needs_model(mth);
+        // --mpi: every rank loads the model (its local rank's GPU when there are several) and works
+        std::unique_ptr<mpi_session> mpi;
+        if (use_mpi) mpi = std::make_unique<mpi_session>();
+        const int rank = mpi ? mpi->world().rank : 0;
+        std::vector<method_summary> ms;
         std::unique_ptr<model> m;
-        std::unique_ptr<context> ctx;
-        if (need_model) {
-            m = std::make_unique<model>(mo.params());
-            const int n_heads = m->info().n_layer * m->info().n_head;
-            if (e.pas.k > n_heads) {
-                log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", e.pas.k,
-                        m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
+        try {
+            bool need_model = false;
+            for (eval_method mth : rp.methods) need_model |= eval_method_needs_model(mth);
+            std::unique_ptr<context> ctx;
+            if (need_model) {
+                model_params mp = mo.params();
+                if (mpi && mp.n_gpu_layers != 0 && mp.main_gpu < 0 && gpu_device_count() > 1) {
+                    mp.main_gpu = mpi->world().local_rank % gpu_device_count();
+                }
+                m = std::make_unique<model>(mp);
+                const int n_heads = m->info().n_layer * m->info().n_head;
+                if (e.pas.k > n_heads && rank == 0) {
+                    log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", e.pas.k,
+                            m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
+                }
+                ctx = std::make_unique<context>(*m, mo.ctx);
             }
-            ctx = std::make_unique<context>(*m, mo.ctx);
+            ms = mpi ? run_eval_mpi(ctx.get(), rp, *mpi) : run_eval(ctx.get(), rp);
+        } catch (const mpi_peer_failed &) {
+            mpi.reset();
+            std::exit(1);
+        } catch (const mpi_refused &) {
+            mpi.reset();
+            throw;
+        } catch (const std::exception & ex) {
+            if (!mpi) throw;
+            fprintf(stderr, "palign: error: rank %d: %s\n", rank, ex.what());
+            mpi->abort(1);
         }
-        std::vector<method_summary> ms = run_eval(ctx.get(), rp);
+        if (rank != 0) return;   // rank 0 prints for all
         const inventory inv = load_inventory(rp.kind, data_dir(mo.data_dir));
         printf("%s, %s subjects %d:%d, %s mode\n", m ? m->info().path.c_str() : "(no model)", inventory_name.c_str(), rp.first,
                rp.last, answer_mode_name(e.ask.mode));
         fputs(summary_table(inv, ms, e).c_str(), stdout);
-        if (ms.size() > 1) {
+        bool all_scored = true;
+        for (const auto & x : ms) all_scored &= x.sc.n_ok > 0;
+        if (!all_scored) {
+            fflush(stdout);
+            fprintf(stderr, "palign: warning: no subject has every trait scored for some method (the failed: lines above say "
+                            "why); its means are undefined and no comparison is made; reports written\n");
+        } else if (ms.size() > 1) {
             // several methods: their means with bootstrap intervals and the paired differences
             std::vector<method_run> runs;
             for (const auto & x : ms) {
-                std::string sel = x.method == eval_method::pas ? (e.select == alpha_select::eval ? "eval" : "cv") : "";
+                std::string sel = x.method == eval_method::pas ? (e.select == alpha_select::eval ? "oracle" : "cv") : "";
                 runs.push_back(method_run_from_scores(x.sc, eval_method_name(x.method), sel, x.alphas));
             }
-            fputs(comparison_table(compare_runs(runs)).c_str(), stdout);
+            try {
+                fputs(comparison_table(compare_runs(runs)).c_str(), stdout);
+            } catch (const palign::error & err) {   // e.g. no subject scored by every method: the reports still stand
+                fprintf(stderr, "palign: warning: no comparison: %s\n", err.what());
+            }
         }
         printf("reports: %s/<method>.json, .csv, .items.csv\n", out.c_str());
     });

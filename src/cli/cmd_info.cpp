@@ -4,6 +4,7 @@
 #include "engine/chat_template.h"
 #include "engine/context.h"
 #include "engine/model.h"
+#include "util/error.h"
 
 #include "llama.h"
 
@@ -18,6 +19,7 @@ void register_info(CLI::App & app) {
     cmd->add_option("-m,--model", mp.path, "model GGUF");
     add_hf_options(cmd, hf, hf_endpoint);
     cmd->add_option("--ngl,--gpu-layers,--n-gpu-layers", mp.n_gpu_layers, "layers on the GPU (-1 = all)");
+    cmd->add_option("--rpc", mp.rpc, "llama.cpp RPC servers HOST:PORT,... whose devices take offloaded layers");
     cmd->callback([] {
         mp.path = model_file(mp.path, hf, hf_endpoint);
         model m(mp);
@@ -31,8 +33,11 @@ void register_info(CLI::App & app) {
         context ctx(m, cp);
         const context_params & d = ctx.params();
         printf("steering  %s\n", ctx.steer_path_name());
+        const int n_gpu = gpu_device_count();
+        const std::string build = (n_gpu ? strfmt("llama.cpp with %d GPU device%s", n_gpu, n_gpu == 1 ? "" : "s")
+                                         : std::string("CPU-only llama.cpp")) + (llama_supports_rpc() ? " (+ RPC backend)" : "");
         printf("engine    %s; layers on GPU: %s; flash attention %s, n_batch %d, n_ubatch %d, wave cap %s, KV cache %s/%s\n",
-               llama_supports_gpu_offload() ? "GPU-capable llama.cpp" : "CPU-only llama.cpp",
+               build.c_str(),
                mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), d.flash_on(i) ? "on" : "off",
                d.n_batch, d.n_ubatch, d.wave_cap_on(i) ? "on" : "off", d.type_k.c_str(), d.type_v.c_str());
         if (!m.meta("tokenizer.chat_template").empty()) {

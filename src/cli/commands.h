@@ -14,6 +14,9 @@ void register_inspect(CLI::App & app);
 void register_chat(CLI::App & app);
 void register_bake(CLI::App & app);
 void register_compare(CLI::App & app);
+void register_merge(CLI::App & app);
+void register_capture(CLI::App & app);
+void register_prompt(CLI::App & app);
 void register_serve(CLI::App & app);     // built with cpp-httplib (PALIGN_HAVE_SERVER)
 
 } // namespace palign

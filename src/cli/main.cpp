@@ -15,6 +15,7 @@ int main(int argc, char ** argv) {
     std::vector<std::string> args(argv, argv + argc);
     for (auto & a : args) {
         if (a == "-ngl" || a == "-np" || a == "-fa") a = "-" + a;
+        else if (a == "-mg") a = "--main-gpu";
     }
     std::vector<char *> argp;
     for (auto & a : args) argp.push_back(a.data());
@@ -35,6 +36,9 @@ int main(int argc, char ** argv) {
     palign::register_test(app);
     palign::register_eval(app);
     palign::register_compare(app);
+    palign::register_merge(app);
+    palign::register_capture(app);
+    palign::register_prompt(app);
     palign::register_align(app);
     palign::register_inspect(app);
     palign::register_chat(app);

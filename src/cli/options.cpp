@@ -16,6 +16,10 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("-m,--model", o.model.path, "model GGUF file");
     add_hf_options(cmd, o.hf, o.hf_endpoint);
     cmd->add_option("--ngl,--gpu-layers,--n-gpu-layers", o.model.n_gpu_layers, "layers offloaded to the GPU (-1 = all)");
+    cmd->add_option("--main-gpu", o.model.main_gpu, "the whole model on this GPU (-mg; -1 = llama.cpp's split over all; under "
+                    "--mpi each rank takes its local rank's GPU)");
+    cmd->add_option("--rpc", o.model.rpc, "llama.cpp RPC servers HOST:PORT,... whose devices take offloaded layers (start "
+                    "rpc-server there; with --ngl)");
     cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
     cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode (0 = auto: 2048 with GPU layers, else 512)");
     cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk (0 = the batch size)");
@@ -27,6 +31,37 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("--cache-type-k", o.ctx.type_k, "K cache type");
     cmd->add_option("--cache-type-v", o.ctx.type_v, "V cache type (must stay unquantized: heads are read and steered)");
     cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");
+}
+
+void add_protocol_options(CLI::App * cmd, protocol_opts & o) {
+    cmd->add_option("--protocol", o.protocol, "palign (documented in the README) or reference: the reference code's protocol "
+                    "(its item template, prompt format, \"Option\" prefill, answer regex, split and ranking, oracle alpha, "
+                    "--missing reference); the README lists every difference");
+    cmd->add_option("--missing", o.missing, "unanswered subject items: skip (left out of prompts and scores) or reference "
+                    "(\"Unknown\" in the few-shot prompt, scored as |model - 0|, as the reference code)");
+    cmd->add_option("--unk-as", o.unk_as, "an answer the model gave none of A..E: skip (left out, counted) or worst (scored as "
+                    "the largest error the subject's answer allows)");
+}
+
+void apply_protocol_options(const CLI::App * cmd, const protocol_opts & o, eval_params & e, std::string & alpha_select) {
+    if (o.protocol != "palign" && o.protocol != "reference") {
+        fail(strfmt("--protocol: unknown '%s'", o.protocol.c_str()), "use palign or reference");
+    }
+    const bool ref = o.protocol == "reference";
+    std::string missing = o.missing;
+    if (ref) {
+        e.reference = true;
+        e.ask.style = prompt_style::reference;
+        e.pas.split_by_sample = true;
+        if (cmd->count("--answer-mode") == 0) e.ask.mode = answer_mode::generate;
+        if (cmd->count("--rank") == 0) e.pas.rank = pas_rank::mean_acc;
+        if (cmd->count("--alpha-select") == 0) alpha_select = "eval";
+        if (cmd->count("--missing") == 0) missing = "reference";
+    }
+    if (missing == "reference") e.scoring.missing_as_zero = true;
+    else if (missing != "skip") fail(strfmt("--missing: unknown '%s'", missing.c_str()), "use skip or reference");
+    if (o.unk_as == "worst") e.scoring.unk_as_worst = true;
+    else if (o.unk_as != "skip") fail(strfmt("--unk-as: unknown '%s'", o.unk_as.c_str()), "use skip or worst");
 }
 
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint) {
@@ -49,7 +84,8 @@ std::string model_file(const std::string & model, const std::string & hf, const 
 
 void add_ask_options(CLI::App * cmd, ask_opts & o) {
     cmd->add_option("--answer-mode", o.mode, "option: next-token probabilities of A..E (one forward pass); "
-                    "generate: the paper's greedy text (--n-generate tokens), parsed");
+                    "generate: greedy text (--n-generate tokens) as the paper, parsed by palign's rule (--protocol reference: "
+                    "the reference code's)");
     cmd->add_option("--answer-rule", o.rule, "option mode: argmax (most probable option) or median "
                     "(weighted median: least expected absolute error)");
     cmd->add_option("--n-generate", o.n_generate, "generation mode: greedy tokens per item");
@@ -82,6 +118,13 @@ void parse_subject_range(const std::string & r, int & first, int & last) {
     if (!parse_index(a, first)) fail(strfmt("--subjects '%s': bad start '%s' (a number 0..%d)", r.c_str(), a.c_str(), INT_MAX), "use e.g. 0:300");
     if (!parse_index(b, last)) fail(strfmt("--subjects '%s': bad end '%s' (a number 0..%d)", r.c_str(), b.c_str(), INT_MAX), "use e.g. 0:300");
     if (first >= last) fail(strfmt("--subjects '%s': empty range (END is excluded and must be above FIRST)", r.c_str()), "use e.g. 0:300");
+}
+
+void parse_shard(const std::string & s, int & index, int & count) {
+    const size_t slash = s.find('/');
+    const bool ok = slash != std::string::npos && parse_index(s.substr(0, slash), index) && parse_index(s.substr(slash + 1), count) &&
+                    count >= 1 && count <= 100000 && index < count;
+    if (!ok) fail(strfmt("--shard '%s': expected I/N with 0 <= I < N <= 100000", s.c_str()), "use e.g. --shard 0/4 (and 1/4, 2/4, 3/4)");
 }
 
 void add_pas_options(CLI::App * cmd, pas_opts & o) {

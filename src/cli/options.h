@@ -45,6 +45,17 @@ struct pas_opts {
 
 void add_model_options(CLI::App * cmd, model_opts & o, bool model_required = true);
 
+// --protocol palign|reference, --missing skip|reference, --unk-as skip|worst (eval)
+struct protocol_opts {
+    std::string protocol = "palign";
+    std::string missing  = "skip";
+    std::string unk_as   = "skip";
+};
+void add_protocol_options(CLI::App * cmd, protocol_opts & o);
+// applies them to e; --protocol reference also sets what the user did not give on cmd: --answer-mode generate,
+// --rank mean, --alpha-select eval, --missing reference (and always the reference's split by sample)
+void apply_protocol_options(const CLI::App * cmd, const protocol_opts & o, eval_params & e, std::string & alpha_select);
+
 // --hf REPO[:QUANT] and --hf-endpoint URL (for commands with their own model flags)
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint);
 
@@ -53,6 +64,8 @@ std::string model_file(const std::string & model, const std::string & hf, const 
 
 // --subjects: "FIRST:END" (END excluded, 0 <= FIRST < END <= INT_MAX) or one index; throws naming the flag
 void parse_subject_range(const std::string & r, int & first, int & last);
+// --shard "I/N" (0 <= I < N <= 100000); throws naming the flag
+void parse_shard(const std::string & s, int & index, int & count);
 void add_pas_options(CLI::App * cmd, pas_opts & o);
 void add_ask_options(CLI::App * cmd, ask_opts & o);
 

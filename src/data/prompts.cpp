@@ -20,6 +20,20 @@ static const char * QUESTION_TAIL =
     "\n(D). Moderately Inaccurate"
     "\n(E). Very Inaccurate";
 
+// the reference code's TEMPLATE (main.py), with its doubled period and trailing newline
+static const char * REFERENCE_HEAD = "Given a statement of you: \"You ";
+static const char * REFERENCE_TAIL =
+    ".\"\nPlease choose from the following options to identify how accurately this statement describes you."
+    "\nOptions:"
+    "\n(A). Very Accurate"
+    "\n(B). Moderately Accurate"
+    "\n(C). Neither Accurate Nor Inaccurate"
+    "\n(D). Moderately Inaccurate"
+    "\n(E). Very Inaccurate"
+    "\n";
+
+const char * prompt_style_name(prompt_style s) { return s == prompt_style::reference ? "reference" : "palign"; }
+
 const std::vector<std::string> & option_labels() {
     static const std::vector<std::string> labels = {
         "Very Accurate", "Moderately Accurate", "Neither Accurate Nor Inaccurate", "Moderately Inaccurate", "Very Inaccurate" };
@@ -56,17 +70,28 @@ std::string item_statement(inventory_kind kind, const item & it) {
     return "You " + t;
 }
 
-std::string item_question(inventory_kind kind, const item & it) {
+std::string item_question(inventory_kind kind, const item & it, prompt_style style, bool contrast) {
+    if (style == prompt_style::reference) {
+        std::string t = it.text;
+        // Python's str.lower() on these ASCII texts
+        if (!contrast) for (char & c : t) c = (char) tolower((unsigned char) c);
+        return std::string(REFERENCE_HEAD) + t + REFERENCE_TAIL;
+    }
     return std::string(QUESTION_HEAD) + "\"" + item_statement(kind, it) + "\"" + QUESTION_TAIL;
 }
 
-std::string system_prompt_few_shot(const std::vector<const item *> & items, const subject & s, int * n_skipped) {
+std::string system_prompt_few_shot(const std::vector<const item *> & items, const subject & s, int * n_skipped,
+                                   bool unknown_label) {
     std::string out = PROMPT_FEW_SHOT_HEADER;
     bool first = true;
     int skipped = 0;
     for (const item * it : items) {
-        const std::string label = answer_label(s.answer(it->id));
-        if (label.empty()) { skipped++; continue; }
+        std::string label = answer_label(s.answer(it->id));
+        if (label.empty()) {
+            skipped++;
+            if (!unknown_label) continue;
+            label = "Unknown";   // the reference's SCORES_BACK[0]
+        }
         if (!first) out += ';';
         out += it->text + ":" + label;
         first = false;

@@ -13,6 +13,18 @@
 // Big Five statement: "You " + item text with its first letter lowercased; a final '.' is added only when the text
 // does not already end with '.', '!' or '?' (also before a closing quote: `Want everything to be "just right."`).
 // SD-3 items are first person already: the statement is the item text unchanged ("I like to ...").
+//
+// prompt_style::reference (--protocol reference) is the reference code's TEMPLATE instead, exactly:
+//   Given a statement of you: "You {}."
+//   Please choose ... describes you.
+//   Options:
+//   (A). Very Accurate
+//   ...
+//   (E). Very Inaccurate
+//   <- a trailing newline
+// with {} = the item text lower-cased for the questions the model answers (generateAnswer: item["text"].lower()),
+// and the text as in the file for the contrast prompts (TEMPLATE.format(item['text'])); the texts end in '.', so the
+// statement ends in "..". The reference has no SD-3 code: SD-3 items get the same template ("You i like to ...").
 #pragma once
 
 #include "data/inventory.h"
@@ -39,16 +51,21 @@ std::string answer_label(int value);
 int  letter_value(char letter);
 char value_letter(int value);
 
+enum class prompt_style { palign, reference };
+const char * prompt_style_name(prompt_style s);   // "palign", "reference"
+
 // the quoted statement: "You worry about things." / "I like to use clever manipulation to get my way."
 std::string item_statement(inventory_kind kind, const item & it);
 
-// the full item question (see the top of this file)
-std::string item_question(inventory_kind kind, const item & it);
+// the full item question (see the top of this file); contrast: for the A/E contrast prompts (matters for reference)
+std::string item_question(inventory_kind kind, const item & it, prompt_style style = prompt_style::palign, bool contrast = false);
 
 // few-shot system prompt: PROMPT_FEW_SHOT_HEADER + "{text}:{label}" for each answered item, joined with ';'
 // (item text as in the file, e.g. "Worry about things.:Neither Accurate Nor Inaccurate;Make friends easily.:...").
-// Items the subject did not answer are skipped; *n_skipped (if given) receives their count.
-std::string system_prompt_few_shot(const std::vector<const item *> & items, const subject & s, int * n_skipped = nullptr);
+// Items the subject did not answer are skipped (*n_skipped, if given, receives their count), or with unknown_label
+// written as "{text}:Unknown" (the reference code, --missing reference).
+std::string system_prompt_few_shot(const std::vector<const item *> & items, const subject & s, int * n_skipped = nullptr,
+                                   bool unknown_label = false);
 
 // personality-prompt system prompt: the subject's description from load_personality_prompts(); throws if missing
 std::string system_prompt_personality(const std::map<std::string, std::string> & descriptions, const subject & s);

@@ -76,6 +76,34 @@ std::vector<int> chat_tokens(const model & m, const std::vector<chat_msg> & msgs
     return m.tokenize(chat_render(m, msgs, assistant_prefix, opts), /*add_special=*/true, /*parse_special=*/true);
 }
 
+bool reference_uses_chat_template(const model & m) {
+    return m.meta("tokenizer.chat_template").find("<|start_header_id|>") != std::string::npos;
+}
+
+// Python's str.strip(): leading and trailing white space
+static std::string py_strip(const std::string & s) {
+    const char * ws = " \t\n\r\x0b\x0c";
+    const size_t a = s.find_first_not_of(ws);
+    if (a == std::string::npos) return "";
+    return s.substr(a, s.find_last_not_of(ws) - a + 1);
+}
+
+std::string reference_render(const model & m, const std::string & system, const std::string & user, const std::string & prefill,
+                             const chat_options & opts) {
+    if (reference_uses_chat_template(m)) return chat_render(m, {{"system", system}, {"user", user}}, prefill, opts);
+    const std::string content = py_strip("<<SYS>>\n" + system + "\n<</SYS>>\n\n" + py_strip(user));
+    return "[INST] " + content + " [/INST] " + py_strip(prefill);
+}
+
+std::vector<int> reference_tokens(const model & m, const std::string & system, const std::string & user, const std::string & prefill,
+                                  const chat_options & opts) {
+    // both ways the vocabulary's BOS comes first: the [INST] text gets it from the tokenizer, as tokenizer(text) does,
+    // and llama.cpp renders chat templates without it (apply_chat_template writes it into the text)
+    return m.tokenize(reference_render(m, system, user, prefill, opts), true, true);
+}
+
+const char * reference_answer_marker(const model & m) { return reference_uses_chat_template(m) ? "<|end_header_id|>" : "[/INST]"; }
+
 } // namespace palign
 
 namespace palign {

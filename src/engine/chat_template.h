@@ -30,6 +30,22 @@ std::string chat_render(const model & m, const std::vector<chat_msg> & msgs,
 std::vector<int> chat_tokens(const model & m, const std::vector<chat_msg> & msgs,
                              const std::string & assistant_prefix = "", const chat_options & opts = {});
 
+// The reference code's prompt format (PAS's Python, prompt_to_tokens), for --protocol reference:
+//   Llama-3 models (a chat template with <|start_header_id|>; the reference tests 'llama-3' in the model name) get
+//   their chat template, the assistant turn prefilled with `prefill` (apply_chat_template(...)[:-1]: no end of
+//   turn), with the BOS first (the text HF renders starts with it; llama.cpp's render leaves it to the tokenizer);
+//   every other model gets Llama-2 text, whatever its own template:
+//     "[INST] " + strip("<<SYS>>\n" + system + "\n<</SYS>>\n\n" + strip(user)) + " [/INST] " + strip(prefill)
+//   tokenized with the vocabulary's BOS (tokenizer(text).input_ids).
+// The reference then parses the decoded prompt and continuation after the last "<|end_header_id|>" (Llama-3) or
+// "[/INST]" (the others): reference_answer_marker.
+bool reference_uses_chat_template(const model & m);
+std::string reference_render(const model & m, const std::string & system, const std::string & user, const std::string & prefill,
+                             const chat_options & opts = {});
+std::vector<int> reference_tokens(const model & m, const std::string & system, const std::string & user, const std::string & prefill,
+                                  const chat_options & opts = {});
+const char * reference_answer_marker(const model & m);
+
 } // namespace palign
 
 namespace palign {

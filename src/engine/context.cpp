@@ -366,6 +366,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
                 for (size_t k : live) {
                     const size_t p = g[k];
                     const int tok = next[p];
+                    if (tok >= 0 && model_.is_eog(tok)) res[p].stop_token = tok;
                     if (tok < 0 || model_.is_eog(tok)) continue;
                     res[p].generated.push_back(tok);
                     if (step + 1 == n_gen) continue;

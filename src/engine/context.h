@@ -68,6 +68,7 @@ struct prompt_result {
     std::vector<float> logits;          // next-token logits after the prompt (all, or logit_ids order)
     std::vector<float> heads;           // [n_layer][n_head*head_dim] at the last prompt token
     std::vector<int> generated;         // greedy continuation (n_generate > 0), end-of-turn token excluded
+    int stop_token = -1;                // the end-of-generation token that ended it (-1: ran to n_generate)
 };
 
 class context {

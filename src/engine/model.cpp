@@ -10,7 +10,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
+#include <cerrno>
 #include <mutex>
+#include <netdb.h>
+#include <poll.h>
+#include <set>
+#include <sys/socket.h>
+#include <unistd.h>
 
 namespace palign {
 
@@ -21,6 +28,77 @@ void backend_init() {
         llama_backend_init();
         ggml_backend_load_all();
     });
+}
+
+int gpu_device_count() {
+    backend_init();
+    int n = 0;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        const auto t = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        if (t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU) n++;
+    }
+    return n;
+}
+
+// an RPC server that does not answer makes ggml-rpc abort the process: check it first (TCP connect, 5 s)
+static bool tcp_reachable(const std::string & host, const std::string & port, std::string & why) {
+    addrinfo hints{}, * res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0) {
+        why = gai_strerror(rc);
+        return false;
+    }
+    bool ok = false;
+    why = "no address";
+    for (addrinfo * a = res; a && !ok; a = a->ai_next) {
+        const int fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+        if (fd < 0) continue;
+        if (connect(fd, a->ai_addr, a->ai_addrlen) == 0) ok = true;
+        else if (errno == EINPROGRESS) {
+            pollfd pf{fd, POLLOUT, 0};
+            int err = 0;
+            socklen_t len = sizeof(err);
+            if (poll(&pf, 1, 5000) == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0) ok = true;
+            else why = err ? strerror(err) : "timed out";
+        } else why = strerror(errno);
+        close(fd);
+    }
+    freeaddrinfo(res);
+    return ok;
+}
+
+void add_rpc_servers(const std::string & servers) {
+    backend_init();
+    static std::mutex mu;
+    static std::set<std::string> added;
+    std::lock_guard<std::mutex> lock(mu);
+    size_t pos = 0;
+    while (pos <= servers.size()) {
+        const size_t comma = std::min(servers.find(',', pos), servers.size());
+        const std::string ep = servers.substr(pos, comma - pos);
+        pos = comma + 1;
+        const size_t colon = ep.rfind(':');
+        const std::string port = colon == std::string::npos ? "" : ep.substr(colon + 1);
+        if (colon == 0 || colon == std::string::npos || port.empty() || port.size() > 5 ||
+            port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) < 1 || std::stoi(port) > 65535) {
+            fail(strfmt("--rpc '%s': '%s' is not HOST:PORT", servers.c_str(), ep.c_str()), "use e.g. --rpc 192.168.1.2:50052,192.168.1.3:50052");
+        }
+        if (added.count(ep)) continue;
+        std::string why;
+        if (!tcp_reachable(ep.substr(0, colon), port, why)) {
+            fail(strfmt("--rpc %s: cannot reach the RPC server (%s)", ep.c_str(), why.c_str()),
+                 "start it there: rpc-server -H 0.0.0.0 -p " + port + " (llama.cpp's tools/rpc; in palign's llama.cpp build: bin/rpc-server)");
+        }
+        ggml_backend_reg_t reg = ggml_backend_reg_by_name("RPC");
+        if (!reg) fail("--rpc: this llama.cpp build has no RPC backend", "build llama.cpp with -DGGML_RPC=ON (scripts/llama.sh does)");
+        using add_fn = ggml_backend_reg_t (*)(const char *);
+        auto fn = (add_fn) ggml_backend_reg_get_proc_address(reg, "ggml_backend_rpc_add_server");
+        if (!fn) fail("--rpc: this llama.cpp's RPC backend has no ggml_backend_rpc_add_server");
+        ggml_backend_reg_t server = fn(ep.c_str());
+        if (!server) fail(strfmt("--rpc %s: llama.cpp could not add the RPC server", ep.c_str()));
+        ggml_backend_register(server);
+        added.insert(ep);
+    }
 }
 
 static int meta_int(const llama_model * m, const std::string & key, int def) {
@@ -46,12 +124,20 @@ model::model(const model_params & params) : params_(params) {
     int ngl = params.n_gpu_layers;
     if (const char * env = getenv("PALIGN_NGL"); env && ngl == 0) ngl = atoi(env);
     if (ngl < -1) fail(strfmt("%s: --ngl %d: expected -1 (all layers), 0 (CPU) or a layer count", path.c_str(), ngl));
-    if (ngl != 0 && !llama_supports_gpu_offload()) {
+    if (!params.rpc.empty()) add_rpc_servers(params.rpc);
+    if (ngl != 0 && gpu_device_count() == 0 && params.rpc.empty()) {
         fail(strfmt("%s: --ngl %d asks for GPU layers, but this llama.cpp build has no GPU backend", path.c_str(), ngl),
-             "build with scripts/setup.sh --cuda, or leave --ngl at 0");
+             "build with scripts/setup.sh --cuda, pass --rpc HOST:PORT for remote devices, or leave --ngl at 0");
     }
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers = ngl < 0 ? 999 : ngl;
+    if (params.main_gpu >= 0) {
+        const int n_gpu = gpu_device_count();
+        if (params.main_gpu >= n_gpu) fail(strfmt("%s: --main-gpu %d: this machine has %d GPU device%s", path.c_str(), params.main_gpu,
+                                                   n_gpu, n_gpu == 1 ? "" : "s"));
+        mp.split_mode = LLAMA_SPLIT_MODE_NONE;
+        mp.main_gpu = params.main_gpu;
+    }
     if (!params.use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
     log_clear_llama_error();
     model_ = llama_model_load_from_file(path.c_str(), mp);
@@ -131,6 +217,8 @@ std::string model::detokenize(const std::vector<int> & tokens, bool special) con
 }
 
 bool model::is_eog(int token) const { return llama_vocab_is_eog(vocab(), token); }
+
+int model::bos() const { return llama_vocab_bos(vocab()); }
 
 const common_chat_templates * model::chat_templates() const {
     std::lock_guard<std::mutex> lock(tmpls_mu_);   // the model is shared by threads (palign serve)

@@ -16,6 +16,8 @@ struct model_params {
     std::string path;
     int  n_gpu_layers = 0;      // layers offloaded to a GPU backend (-1 = all); 0 = CPU only
     bool use_mmap     = true;
+    int  main_gpu     = -1;     // >= 0: the whole model on this GPU (one rank per GPU under MPI); -1 = llama.cpp's split
+    std::string rpc;            // llama.cpp RPC servers "HOST:PORT,..." (rpc-server): their devices take offloaded layers
 };
 
 struct model_info {
@@ -53,6 +55,7 @@ public:
     std::string token_to_piece(int token, bool special = true) const;
     std::string detokenize(const std::vector<int> & tokens, bool special = true) const;
     bool is_eog(int token) const;
+    int bos() const;                 // the BOS token id, -1 if the vocabulary has none
 
     const common_chat_templates * chat_templates() const;   // lazily created; throws if the model has none
 
@@ -66,5 +69,11 @@ private:
 
 // one-time llama.cpp backend init (idempotent)
 void backend_init();
+
+// GPU devices of this llama.cpp build on this machine (0 on a CPU-only build)
+int gpu_device_count();
+
+// register llama.cpp RPC servers ("HOST:PORT,..."; each once per process); throws naming a bad endpoint
+void add_rpc_servers(const std::string & servers);
 
 } // namespace palign

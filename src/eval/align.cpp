@@ -69,6 +69,27 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
         sf.alpha = p.alpha;
         sf.alpha_select = "given";
     }
+    r.n_probes = fit.n_probes;
+    r.n_not_converged = fit.n_not_converged;
+    r.n_tied_at_cut = fit.n_tied_at_cut;
+    if (sf.alpha_select == "cv" && !p.e.alpha_grid.empty()) {
+        const double top = *std::max_element(p.e.alpha_grid.begin(), p.e.alpha_grid.end());
+        if (sf.alpha == 0) {
+            r.warnings.push_back("alpha 0 was chosen: this steering file changes nothing (the plain model fitted the held-out "
+                                 "answers best); HINT: try a finer grid near 0 (--alpha-grid 0,0.25,0.5,1,2), or more answers");
+        } else if (sf.alpha == top && top > 0) {
+            r.warnings.push_back(strfmt("alpha %g, the largest in --alpha-grid, was chosen: a larger one may fit better; HINT: "
+                                        "extend the grid, e.g. --alpha-grid 0,2,4,8,12,16", top));
+        }
+    }
+    if (fit.n_not_converged) {
+        r.warnings.push_back(strfmt("%d of %d probes did not converge (their accuracies still rank the heads); HINT: the person's "
+                                    "answers may separate some heads perfectly", fit.n_not_converged, fit.n_probes));
+    }
+    if (fit.n_tied_at_cut) {
+        r.warnings.push_back(strfmt("%d heads past the K-th rank equal to it: the cut at K = %d was made by layer order; HINT: more "
+                                    "answers, or another --k", fit.n_tied_at_cut, p.e.pas.k));
+    }
     return r;
 }
 

@@ -24,6 +24,8 @@ struct align_result {
     steer_file file;
     cv_result cv;                      // alpha_select == "cv" only
     int n_unused = 0;                  // answered items outside the align set
+    int n_probes = 0, n_not_converged = 0, n_tied_at_cut = 0;   // the final fit's probes (pas/direction.h)
+    std::vector<std::string> warnings; // one line each: alpha 0 or at the grid's edge, probes, ties (with what to do)
 };
 
 // throws (naming `source`) when fewer than 8 align items are answered

@@ -4,6 +4,7 @@
 #include "util/error.h"
 
 #include <cmath>
+#include <vector>
 
 namespace palign {
 
@@ -11,6 +12,7 @@ const char * answer_rule_name(answer_rule rule) {
     switch (rule) {
         case answer_rule::none:          return "none";
         case answer_rule::paper_text:    return "paper_text";
+        case answer_rule::reference_text: return "reference_text";
         case answer_rule::option_argmax: return "option_argmax";
         case answer_rule::option_median: return "option_median";
         case answer_rule::given:         return "given";
@@ -38,6 +40,31 @@ answer read_answer_text(const std::string & text) {
         if (i + 1 < text.size() && is_word_char(text[i + 1])) continue;
         a.value = 5 - (u - 'A');
         return a;
+    }
+    return a;
+}
+
+answer read_answer_reference(const std::string & text) {
+    answer a;
+    a.rule = answer_rule::reference_text;
+    // the first 12 characters as Python decodes them (errors="replace": an incomplete sequence is one U+FFFD)
+    std::vector<unsigned> cp;
+    for (size_t i = 0; i < text.size() && cp.size() < 12;) {
+        const unsigned char c = (unsigned char) text[i];
+        const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        size_t k = 1;
+        while (len > 1 && k < len && i + k < text.size() && ((unsigned char) text[i + k] >> 6) == 0x2) k++;
+        cp.push_back(len == 1 ? c : len > 1 && k == len ? 0x80u : 0xfffdu);   // only ASCII matters to the rule
+        i += len ? k : 1;
+    }
+    auto ascii_letter = [](unsigned c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    for (size_t i = 0; i + 1 < cp.size(); i++) {
+        const unsigned c = cp[i];
+        const unsigned u = c >= 'a' && c <= 'e' ? c - 'a' + 'A' : c;
+        if (u >= 'A' && u <= 'E' && !ascii_letter(cp[i + 1])) {
+            a.value = 5 - (int) (u - 'A');
+            return a;
+        }
     }
     return a;
 }

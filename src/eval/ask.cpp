@@ -10,12 +10,25 @@ namespace palign {
 
 const char * answer_mode_name(answer_mode m) { return m == answer_mode::option ? "option" : "generate"; }
 
-std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg> & msgs, const chat_options & opts) {
+const char * const REFERENCE_PREFILL = "Option";
+
+std::string reference_answer_text(const model & m, const std::string & prompt_text, const std::vector<int> & generated, int stop_token) {
+    std::string full = prompt_text + m.detokenize(generated, true);
+    if (stop_token >= 0) full += m.token_to_piece(stop_token, true);   // batch_decode writes the end of turn too
+    const std::string marker = reference_answer_marker(m);
+    const size_t at = full.rfind(marker);
+    return at == std::string::npos ? full : full.substr(at + marker.size());
+}
+
+std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg> & msgs, const chat_options & opts,
+                                    prompt_style style) {
     std::array<int, 5> ids{};
     std::vector<int> base;
     const char letters[] = "ABCDE";
     for (int k = 0; k < 5; k++) {
-        std::vector<int> t = chat_tokens(m, msgs, std::string(1, letters[k]), opts);
+        const std::string letter(1, letters[k]);
+        std::vector<int> t = style == prompt_style::reference ? reference_tokens(m, msgs.at(0).content, msgs.at(1).content, letter, opts)
+                                                             : chat_tokens(m, msgs, letter, opts);
         if (t.empty()) fail(strfmt("%s: empty prompt for option %c", m.info().path.c_str(), letters[k]));
         ids[k] = t.back();
         t.pop_back();
@@ -39,11 +52,17 @@ std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vec
     std::vector<std::vector<int>> prompts;
     prompts.reserve(items.size());
     prompt_builder pb(m, system, p.chat);
+    const bool ref = p.style == prompt_style::reference;
+    std::vector<std::string> ref_texts;   // reference generation: the prompt text, to cut the answer text as it does
     for (const item * it : items) {
-        const std::string q = item_question(kind, *it);
+        const std::string q = item_question(kind, *it, p.style);
         if (p.mode == answer_mode::option) {
-            prompts.push_back(pb.tokens(q, "A"));   // without its last token: what precedes the answer's first token
+            // without its last token: what precedes the answer's first token
+            prompts.push_back(ref ? reference_tokens(m, system, q, "A", p.chat) : pb.tokens(q, "A"));
             prompts.back().pop_back();
+        } else if (ref) {
+            ref_texts.push_back(reference_render(m, system, q, REFERENCE_PREFILL, p.chat));
+            prompts.push_back(reference_tokens(m, system, q, REFERENCE_PREFILL, p.chat));
         } else {
             prompts.push_back(pb.tokens(q, ""));
         }
@@ -52,7 +71,8 @@ std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vec
     ro.share_prefix = true;
     std::vector<const steering *> st(items.size(), steer);
     if (p.mode == answer_mode::option) {
-        const std::array<int, 5> ids = option_token_ids(m, {{"system", system}, {"user", item_question(kind, *items[0])}}, p.chat);
+        const std::array<int, 5> ids =
+            option_token_ids(m, {{"system", system}, {"user", item_question(kind, *items[0], p.style)}}, p.chat, p.style);
         ro.logit_ids.assign(ids.begin(), ids.end());
         auto res = ctx.run(prompts, st, ro);
         for (size_t i = 0; i < items.size(); i++) {
@@ -64,7 +84,10 @@ std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vec
         ro.n_generate = p.n_generate;
         ro.logit_ids = {0};   // logits are not needed, only the continuation
         auto res = ctx.run(prompts, st, ro);
-        for (size_t i = 0; i < items.size(); i++) out[i] = read_answer_text(m.detokenize(res[i].generated, false));
+        for (size_t i = 0; i < items.size(); i++) {
+            out[i] = ref ? read_answer_reference(reference_answer_text(m, ref_texts[i], res[i].generated, res[i].stop_token))
+                         : read_answer_text(m.detokenize(res[i].generated, false));
+        }
     }
     return out;
 }

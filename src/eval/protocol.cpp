@@ -48,13 +48,17 @@ const char * alpha_select_name(alpha_select a) { return a == alpha_select::eval 
 
 // composite error of answers to items against the subject
 static double composite_of(const inventory & inv, const subject & s, const std::vector<const item *> & items,
-                           const std::vector<answer> & answers) {
-    return score_subject(inv, s, items, answers).composite;
+                           const std::vector<answer> & answers, const eval_params & p) {
+    return score_subject(inv, s, items, answers, p.scoring).composite;
+}
+
+static std::string few_shot(const std::vector<const item *> & align_items, const subject & s, const eval_params & p) {
+    return system_prompt_few_shot(align_items, s, nullptr, p.scoring.missing_as_zero);
 }
 
 static std::string pas_system(const subject & s, const std::vector<const item *> & align_items,
                               const eval_params & p) {
-    return p.pas_few_shot ? system_prompt_few_shot(align_items, s) : std::string(PROMPT_SYSTEM_DEFAULT);
+    return p.pas_few_shot ? few_shot(align_items, s, p) : std::string(PROMPT_SYSTEM_DEFAULT);
 }
 
 // the alpha with the lowest composite; NaN composites lose; ties -> smaller alpha (grid order is sorted)
@@ -113,7 +117,7 @@ cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_para
     cv_result out;
     for (size_t ai = 0; ai < grid.size(); ai++) {
         std::vector<answer> ans(held.begin() + ai * n, held.begin() + (ai + 1) * n);
-        out.curve.push_back({grid[ai], composite_of(inv, s, env.align, ans)});
+        out.curve.push_back({grid[ai], composite_of(inv, s, env.align, ans, p)});
     }
     out.alpha = best_alpha(out.curve);
     for (const auto & pt : out.curve) if (pt.alpha == out.alpha) out.error = pt.composite;
@@ -141,11 +145,11 @@ static subject_result eval_pas(const eval_env & env, const subject & s, const ev
         for (double a : grid) {
             steering st = pas_make_steering(r.fit, a, info);
             per_alpha.push_back(ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask));
-            r.curve.push_back({a, composite_of(inv, s, env.eval, per_alpha.back())});
+            r.curve.push_back({a, composite_of(inv, s, env.eval, per_alpha.back(), p)});
         }
         r.alpha = best_alpha(r.curve);
         const size_t k = std::find(grid.begin(), grid.end(), r.alpha) - grid.begin();
-        r.scores = score_subject(inv, s, env.eval, per_alpha[k]);
+        r.scores = score_subject(inv, s, env.eval, per_alpha[k], p.scoring);
         return r;
     }
 
@@ -153,7 +157,7 @@ static subject_result eval_pas(const eval_env & env, const subject & s, const ev
     r.curve = cv.curve;
     r.alpha = best_alpha(r.curve);
     steering st = pas_make_steering(r.fit, r.alpha, info);
-    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask));
+    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, &st, p.ask), p.scoring);
     return r;
 }
 
@@ -163,13 +167,13 @@ subject_result eval_subject(const eval_env & env, const subject & s, eval_method
     if (!eval_method_needs_model(m)) {
         subject_result r;
         r.method = m;
-        r.scores = score_subject(inv, s, env.eval, predict_items(as_predictor(m), inv, s, env.align, env.eval));
+        r.scores = score_subject(inv, s, env.eval, predict_items(as_predictor(m), inv, s, env.align, env.eval), p.scoring);
         return r;
     }
     std::string system;
     switch (m) {
         case eval_method::none: system = PROMPT_SYSTEM_DEFAULT; break;
-        case eval_method::few_shot: system = system_prompt_few_shot(env.align, s); break;
+        case eval_method::few_shot: system = few_shot(env.align, s, p); break;
         case eval_method::personality_prompt:
             if (!env.descriptions) fail("personality-prompt: no personality descriptions loaded");
             system = system_prompt_personality(*env.descriptions, s);
@@ -178,7 +182,7 @@ subject_result eval_subject(const eval_env & env, const subject & s, eval_method
     }
     subject_result r;
     r.method = m;
-    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, nullptr, p.ask));
+    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, nullptr, p.ask), p.scoring);
     return r;
 }
 

@@ -49,6 +49,9 @@ struct eval_params {
     int  cv_folds         = 5;
     bool pas_few_shot     = true;     // PAS system prompt: few-shot (reference) or default
     uint64_t seed         = 42;       // cv folds (PAS's own 60/40 split uses pas.seed)
+    bool reference        = false;    // --protocol reference: the reference code's protocol (README: "Reference protocol")
+    score_rules scoring;              // --missing, --unk-as (eval/scores.h); the few-shot prompt writes "Unknown" for
+                                      // unanswered items when scoring.missing_as_zero, as the reference
 };
 
 // everything a method needs besides the subject

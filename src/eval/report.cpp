@@ -45,6 +45,11 @@ std::string scores_json(const scores & sc, int indent) {
     }
     j["summary"]    = summary;
     j["summary_n"]  = summary_n;
+    j["n"]          = sc.n;
+    j["n_ok"]       = sc.n_ok;
+    ojson fails = ojson::array();
+    for (const auto & f : sc.failures) fails.push_back(ojson{{"subject", f.first}, {"cause", f.second}});
+    j["failures"]   = fails;
     j["n_subjects"] = sc.subjects.size();
     j["n_items"]    = sc.n_items;
     j["n_used"]     = sc.n_used;

@@ -4,6 +4,9 @@
 //   { "inventory": "big5"|"sd3", "label": ..., "traits": [...],
 //     "summary": { "mean_O", "std_O", "mean_O_abs", "std_O_abs", ..., "composite" },   (see eval/scores.h)
 //     "summary_n": { same keys: number of subjects averaged },
+//     "n": subjects attempted, "n_ok": subjects with a full set of traits (the summary's subjects),
+//     "failures": [ { "subject", "cause" } ] (every attempted subject not in the summary: a fit that failed, a trait
+//                 with no scored item), "n_subjects": subjects with item records (below),
 //     "n_subjects", "n_items", "n_used", "n_unk", "n_missing", "counts": { "A".."E", "UNK" },
 //     "subjects": [ { "subject", "composite", "mean_O", ... (the summary fields for this subject),
 //                     "n_unk", "n_missing",

@@ -74,7 +74,14 @@ run_store::~run_store() {
     if (!lock_.empty()) unlink(lock_.c_str());
 }
 
-run_store::run_store(const std::string & dir, const json & config) : dir_(dir) {
+score_rules score_rules_of(const json & config) {
+    score_rules r;
+    r.missing_as_zero = config.value("missing", std::string("skip")) == "reference";
+    r.unk_as_worst = config.value("unk_as", std::string("skip")) == "worst";
+    return r;
+}
+
+run_store::run_store(const std::string & dir, const json & config) : dir_(dir), rules_(score_rules_of(config)) {
     mkdirs(dir);
     take_lock();
     remove_stale_temps();
@@ -150,18 +157,21 @@ json result_to_json(const inventory & inv, const subject & s, const stored_resul
         }
         j["steering"] = {{"k", sr.fit.params.k}, {"rank", pas_rank_name(sr.fit.params.rank)},
                          {"direction", pas_dir_name(sr.fit.params.dir)}, {"n_pairs", sr.fit.n_pairs}, {"heads", heads}};
+        if (sr.fit.n_not_converged) j["steering"]["probes_not_converged"] = sr.fit.n_not_converged;
+        if (sr.fit.n_tied_at_cut) j["steering"]["tied_at_cut"] = sr.fit.n_tied_at_cut;
     }
     return j;
 }
 
 static answer_rule rule_from_name(const std::string & n) {
-    for (answer_rule r : {answer_rule::none, answer_rule::paper_text, answer_rule::option_argmax, answer_rule::option_median, answer_rule::given}) {
+    for (answer_rule r : {answer_rule::none, answer_rule::paper_text, answer_rule::reference_text, answer_rule::option_argmax,
+                          answer_rule::option_median, answer_rule::given}) {
         if (n == answer_rule_name(r)) return r;
     }
     return answer_rule::none;
 }
 
-stored_result result_from_json(const inventory & inv, const json & j, const std::string & where) {
+stored_result result_from_json(const inventory & inv, const json & j, const std::string & where, const score_rules & rules) {
     stored_result r;
     try {
         r.result.method = eval_method_from_name(j.at("method").get<std::string>());
@@ -186,6 +196,7 @@ stored_result result_from_json(const inventory & inv, const json & j, const std:
                 ir.model = answer_from_value(it.at("m").get<int>());
                 ir.model.rule = rule;
             }
+            ir.rules = rules;
             r.result.scores.items.push_back(ir);
         }
         compute_subject_stats(inv, r.result.scores);
@@ -196,6 +207,8 @@ stored_result result_from_json(const inventory & inv, const json & j, const std:
             const json & st = j.at("steering");
             r.result.fit.params.k = st.at("k").get<int>();
             r.result.fit.n_pairs = st.at("n_pairs").get<int>();
+            r.result.fit.n_not_converged = st.value("probes_not_converged", 0);
+            r.result.fit.n_tied_at_cut = st.value("tied_at_cut", 0);
             for (const json & h : st.at("heads")) {
                 pas_head ph;
                 ph.layer = h.at("layer").get<int>();
@@ -215,7 +228,8 @@ stored_result result_from_json(const inventory & inv, const json & j, const std:
     return r;
 }
 
-void read_jsonl(const std::string & path, const std::function<void(int, const json &)> & fn, bool drop_partial) {
+void read_jsonl_lines(const std::string & path, const std::function<void(int, const std::string &, const json &)> & fn,
+                      bool drop_partial) {
     if (!file_exists(path)) return;
     const std::string text = read_file(path);
     size_t pos = 0;
@@ -233,17 +247,21 @@ void read_jsonl(const std::string & path, const std::function<void(int, const js
         } catch (const std::exception & e) {
             fail(strfmt("%s:%d: malformed JSON (%s)", path.c_str(), line, e.what()), "remove the line to recompute that subject");
         }
-        fn(line, j);
+        fn(line, l, j);
     }
     if (drop_partial && pos < text.size() && truncate(path.c_str(), (off_t) pos) != 0) {
         fail(strfmt("%s: cannot drop a partial last line", path.c_str()));
     }
 }
 
+void read_jsonl(const std::string & path, const std::function<void(int, const json &)> & fn, bool drop_partial) {
+    read_jsonl_lines(path, [&](int line, const std::string &, const json & j) { fn(line, j); }, drop_partial);
+}
+
 std::vector<stored_result> run_store::load(const inventory & inv, eval_method m) const {
     std::vector<stored_result> out;
     const std::string p = path(m);
-    read_jsonl(p, [&](int line, const json & j) { out.push_back(result_from_json(inv, j, strfmt("%s:%d", p.c_str(), line))); }, true);
+    read_jsonl(p, [&](int line, const json & j) { out.push_back(result_from_json(inv, j, strfmt("%s:%d", p.c_str(), line), rules_)); }, true);
     return out;
 }
 

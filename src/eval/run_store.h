@@ -34,6 +34,7 @@ public:
     run_store & operator=(const run_store &) = delete;
 
     const std::string & dir() const { return dir_; }
+    const score_rules & rules() const { return rules_; }   // from the config: "missing", "unk_as"
 
     // finished subjects of a method (a trailing partial line from a crash is dropped)
     std::vector<stored_result> load(const inventory & inv, eval_method m) const;
@@ -49,14 +50,23 @@ private:
     void check_config(const nlohmann::json & config);   // checks or writes DIR/config.json
     std::string dir_;
     std::string lock_;
+    score_rules rules_;
 };
+
+// the scoring rules a run's config asks for ("missing": "reference", "unk_as": "worst"; absent = palign's defaults)
+score_rules score_rules_of(const nlohmann::json & config);
 
 // Calls fn(line number, parsed line) for every complete line of a JSON-lines checkpoint file (none if the
 // file is absent); a malformed complete line is an error naming file:line. A partial last line (an
 // interrupted append) is skipped, and with drop_partial cut off the file so that the next append starts clean.
 void read_jsonl(const std::string & path, const std::function<void(int, const nlohmann::json &)> & fn, bool drop_partial = false);
 
+// the same with each line's text as written (without '\n')
+void read_jsonl_lines(const std::string & path, const std::function<void(int, const std::string &, const nlohmann::json &)> & fn,
+                      bool drop_partial = false);
+
 nlohmann::json result_to_json(const inventory & inv, const subject & s, const stored_result & r);
-stored_result result_from_json(const inventory & inv, const nlohmann::json & j, const std::string & where);
+stored_result result_from_json(const inventory & inv, const nlohmann::json & j, const std::string & where,
+                               const score_rules & rules = {});
 
 } // namespace palign

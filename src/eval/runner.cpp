@@ -7,23 +7,58 @@
 #include "eval/calibration.h"
 #include "eval/report.h"
 #include "eval/run_store.h"
-#include "pas/contrast.h"
 #include "util/error.h"
 #include "util/paths.h"
+#include "util/progress.h"
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 namespace palign {
 
 using json = nlohmann::json;
 
-static json run_config(context * ctx, const runner_params & p) {
-    const eval_params & e = p.eval;
+eval_job::eval_job(context * ctx, const runner_params & p) : ctx_(ctx), p_(p) {
+    const std::string ddir = data_dir(p.data_dir);
+    inv_ = load_inventory(p.kind, ddir);
+    std::vector<subject> all = load_subjects(inv_, ddir);
+    if (p.first < 0 || p.last > (int) all.size() || p.first >= p.last) {
+        fail(strfmt("--subjects %d:%d: outside the %zu %s test subjects", p.first, p.last, all.size(), inventory_kind_name(p.kind)),
+             strfmt("use a range inside 0:%zu", all.size()));
+    }
+    if (p.n_shards < 0 || (p.n_shards > 0 && (p.shard < 0 || p.shard >= p.n_shards))) {
+        fail(strfmt("--shard %d/%d: expected I/N with 0 <= I < N", p.shard, p.n_shards), "use e.g. --shard 0/4 .. --shard 3/4");
+    }
+    for (int i = 0; i < (int) all.size(); i++) index_of_.emplace(all[i].id, i);
+    for (int i = p.first; i < p.last; i++) {
+        if (p.n_shards == 0 || i % p.n_shards == p.shard) subjects_.push_back(std::move(all[i]));
+    }
+    for (eval_method m : p.methods) {
+        if (eval_method_needs_model(m) && !ctx) fail(strfmt("method %s needs a model", eval_method_name(m)), "pass --model or --hf");
+        if (m == eval_method::personality_prompt) {
+            if (p.kind != inventory_kind::big5) fail("method personality-prompt: descriptions exist for the Big Five subjects only", "drop it for --inventory sd3");
+            descriptions_ = load_personality_prompts(ddir);
+            env_.descriptions = &descriptions_;
+        }
+    }
+    env_.ctx = ctx;
+    env_.inv = &inv_;
+    env_.align = item_set(inv_, "align");
+    env_.eval = item_set(inv_, "eval");
+}
+
+int eval_job::file_index(const std::string & id) const {
+    auto it = index_of_.find(id);
+    return it == index_of_.end() ? -1 : it->second;
+}
+
+json eval_job::config() const {
+    const eval_params & e = p_.eval;
     json j{
-        {"inventory", inventory_kind_name(p.kind)},
+        {"inventory", inventory_kind_name(p_.kind)},
         {"answer_mode", answer_mode_name(e.ask.mode)},
         {"answer_rule", answer_rule_name(e.ask.rule)},
         {"n_generate", e.ask.n_generate},
@@ -38,131 +73,124 @@ static json run_config(context * ctx, const runner_params & p) {
         {"pas_seed", e.pas.seed},
         {"seed", e.seed},
     };
-    if (ctx) j["model"] = model_file_id(ctx->mdl().info());   // predictors alone need no model
+    if (ctx_) j["model"] = model_file_id(ctx_->mdl().info());   // predictors alone need no model
+    // written only when not palign's defaults, so that runs of earlier palign versions resume
+    if (e.reference) j["protocol"] = "reference";
+    if (e.scoring.missing_as_zero) j["missing"] = "reference";
+    if (e.scoring.unk_as_worst) j["unk_as"] = "worst";
+    if (e.pas.split_by_sample) j["pas_split"] = "sample";
+    if (p_.n_shards > 0) {   // palign merge checks that shards agree and cover the range (dist/merge.h)
+        j["shard"] = {{"index", p_.shard}, {"count", p_.n_shards}, {"subjects", strfmt("%d:%d", p_.first, p_.last)}};
+    }
     return j;
 }
 
-static std::string fmt_duration(double s) {
-    if (!std::isfinite(s) || s < 0) return "?";
-    const long t = (long) (s + 0.5);
-    if (t >= 3600) return strfmt("%ldh%02ldm", t / 3600, (t % 3600) / 60);
-    if (t >= 60) return strfmt("%ldm%02lds", t / 60, t % 60);
-    return strfmt("%lds", t);
+void eval_job::prepare(eval_method m) {
+    if (m == eval_method::pas && !env_.contrast) {
+        contrast_params cp;
+        cp.system = PROMPT_SYSTEM_DEFAULT;
+        cp.chat = p_.eval.ask.chat;
+        cp.cache_dir = p_.contrast_cache;
+        cp.style = p_.eval.ask.style;
+        bool cached = false;
+        if (p_.progress) fprintf(stderr, "pas: contrast set (%zu items x A/E) ...", env_.align.size());
+        contrast_ = contrast_capture(*ctx_, p_.kind, env_.align, cp, &cached);
+        if (p_.progress) fprintf(stderr, " %s\n", cached ? "from cache" : "captured");
+        env_.contrast = &contrast_;
+    }
 }
 
-static void progress_line(const char * method, int done, int total, double elapsed, int fresh) {
-    const int width = 28;
-    const int fill = total ? done * width / total : width;
-    const double per = fresh ? elapsed / fresh : NAN;
-    fprintf(stderr, "\r%-18s [%.*s%*s] %d/%d  %s/subject  ETA %s   ", method, fill,
-            "############################", width - fill, "", done, total,
-            fresh ? strfmt("%.1fs", per).c_str() : "?", fmt_duration(per * (total - done)).c_str());
-    fflush(stderr);
+stored_result eval_job::evaluate(eval_method m, const subject & s) {
+    prepare(m);
+    stored_result r;
+    r.result.method = m;
+    try {
+        r.result = eval_subject(env_, s, m, p_.eval);
+    } catch (const palign::error & e) {
+        // a subject the method cannot handle (e.g. PAS when all answers agree) is recorded, not fatal
+        if (m != eval_method::pas) throw;
+        r.error = e.what();
+    }
+    return r;
+}
+
+std::string method_label(eval_method m, alpha_select select) {
+    std::string label = eval_method_name(m);
+    if (m == eval_method::pas) label += std::string(" (alpha selection: ") + alpha_select_name(select) + ")";
+    return label;
+}
+
+method_summary summarize_method(const run_store & store, const inventory & inv, const std::vector<subject> & subjects,
+                                eval_method m, alpha_select select, bool write) {
+    std::map<std::string, stored_result> by_id;
+    for (auto & r : store.load(inv, m)) by_id[r.result.scores.subject] = std::move(r);
+    method_summary ms;
+    ms.method = m;
+    std::vector<subject_scores> ss;
+    std::vector<std::pair<std::string, std::string>> failed;
+    std::map<std::string, size_t> order;
+    for (const subject & s : subjects) {
+        auto it = by_id.find(s.id);
+        if (it == by_id.end()) continue;
+        order[s.id] = order.size();
+        if (!it->second.error.empty()) {
+            ms.n_failed++;
+            failed.emplace_back(s.id, it->second.error);
+            continue;
+        }
+        ss.push_back(it->second.result.scores);
+        if (m == eval_method::pas) {
+            ms.alphas.push_back(it->second.result.alpha);
+            ms.n_not_converged += it->second.result.fit.n_not_converged > 0;
+            ms.n_tied_at_cut += it->second.result.fit.n_tied_at_cut > 0;
+        }
+    }
+    ms.sc = aggregate_scores(inv, ss, method_label(m, select), failed);
+    std::stable_sort(ms.sc.failures.begin(), ms.sc.failures.end(),
+                     [&](const auto & a, const auto & b) { return order[a.first] < order[b.first]; });
+    if (write) write_scores(ms.sc, store.dir() + "/" + eval_method_name(m));
+    return ms;
 }
 
 std::vector<method_summary> run_eval(context * ctx, const runner_params & p) {
-    const std::string ddir = data_dir(p.data_dir);
-    const inventory inv = load_inventory(p.kind, ddir);
-    std::vector<subject> all = load_subjects(inv, ddir);
-    if (p.first < 0 || p.last > (int) all.size() || p.first >= p.last) {
-        fail(strfmt("--subjects %d:%d: outside the %zu %s test subjects", p.first, p.last, all.size(), inventory_kind_name(p.kind)),
-             strfmt("use a range inside 0:%zu", all.size()));
+    eval_job job(ctx, p);
+    const std::vector<subject> & subjects = job.subjects();
+    if (std::filesystem::exists(p.out_dir + "/.ranks")) {
+        fail(strfmt("%s: holds the unmerged results of an MPI run (%s/.ranks)", p.out_dir.c_str(), p.out_dir.c_str()),
+             "finish it with the same command under mpirun ... --mpi, or use another -o");
     }
-    std::vector<subject> subjects(all.begin() + p.first, all.begin() + p.last);
-
-    eval_env env;
-    env.ctx = ctx;
-    for (eval_method m : p.methods) {
-        if (eval_method_needs_model(m) && !ctx) fail(strfmt("method %s needs a model", eval_method_name(m)), "pass --model or --hf");
-    }
-    env.inv = &inv;
-    env.align = item_set(inv, "align");
-    env.eval = item_set(inv, "eval");
-    std::map<std::string, std::string> descriptions;
-    contrast_set cs;
-    for (eval_method m : p.methods) {
-        if (m == eval_method::personality_prompt) {
-            if (p.kind != inventory_kind::big5) fail("method personality-prompt: descriptions exist for the Big Five subjects only", "drop it for --inventory sd3");
-            descriptions = load_personality_prompts(ddir);
-            env.descriptions = &descriptions;
-        }
-    }
-
-    run_store store(p.out_dir, run_config(ctx, p));
+    run_store store(p.out_dir, job.config());
     int budget = p.stop_after;
     std::vector<method_summary> out;
     for (eval_method m : p.methods) {
-        if (m == eval_method::pas && !env.contrast) {
-            contrast_params cp;
-            cp.system = PROMPT_SYSTEM_DEFAULT;
-            cp.chat = p.eval.ask.chat;
-            cp.cache_dir = p.contrast_cache;
-            bool cached = false;
-            if (p.progress) fprintf(stderr, "pas: contrast set (%zu items x A/E) ...", env.align.size());
-            cs = contrast_capture(*ctx, p.kind, env.align, cp, &cached);
-            if (p.progress) fprintf(stderr, " %s\n", cached ? "from cache" : "captured");
-            env.contrast = &cs;
-        }
         const std::set<std::string> done = store.done(m);
         int n_done = 0;
         for (const subject & s : subjects) n_done += done.count(s.id) ? 1 : 0;
-        const auto t0 = std::chrono::steady_clock::now();
-        int fresh = 0;
-        if (p.progress) progress_line(eval_method_name(m), n_done, (int) subjects.size(), 0, 0);
-        for (const subject & s : subjects) {
-            if (done.count(s.id)) continue;
-            if (budget == 0) break;
-            stored_result r;
-            r.result.method = m;
-            try {
-                r.result = eval_subject(env, s, m, p.eval);
-            } catch (const palign::error & e) {
-                // a subject the method cannot handle (e.g. PAS when all answers agree) is recorded, not fatal
-                if (m != eval_method::pas) throw;
-                r.error = e.what();
-            }
-            store.append(inv, s, r);
-            n_done++;
-            fresh++;
-            if (budget > 0) budget--;
-            if (p.progress) {
-                const double el = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-                progress_line(eval_method_name(m), n_done, (int) subjects.size(), el, fresh);
+        if (n_done < (int) subjects.size() && budget != 0) job.prepare(m);
+        {
+            progress bar(eval_method_name(m), (int) subjects.size(), n_done, p.progress);
+            for (const subject & s : subjects) {
+                if (done.count(s.id)) continue;
+                if (budget == 0) break;
+                store.append(job.inv(), s, job.evaluate(m, s));
+                if (budget > 0) budget--;
+                bar.step();
             }
         }
-        if (p.progress) fprintf(stderr, "\n");
-
-        // aggregate the finished subjects of this range, in subject order
-        std::map<std::string, stored_result> by_id;
-        for (auto & r : store.load(inv, m)) by_id[r.result.scores.subject] = std::move(r);
-        method_summary ms;
-        ms.method = m;
-        std::vector<subject_scores> ss;
-        for (const subject & s : subjects) {
-            auto it = by_id.find(s.id);
-            if (it == by_id.end()) continue;
-            if (!it->second.error.empty()) { ms.n_failed++; continue; }
-            ss.push_back(it->second.result.scores);
-            if (m == eval_method::pas) ms.alphas.push_back(it->second.result.alpha);
-        }
-        std::string label = eval_method_name(m);
-        if (m == eval_method::pas) label += std::string(" (alpha selection: ") + alpha_select_name(p.eval.select) + ")";
-        ms.sc = aggregate_scores(inv, ss, label);
-        write_scores(ms.sc, p.out_dir + "/" + eval_method_name(m));
-        out.push_back(std::move(ms));
+        out.push_back(summarize_method(store, job.inv(), subjects, m, p.eval.select));
         if (budget == 0) break;
     }
     return out;
 }
 
 std::string summary_table(const inventory & inv, const std::vector<method_summary> & ms, const eval_params & p) {
-    std::string t = strfmt("%-22s %4s", "method", "n");
+    std::string t = strfmt("%-22s %4s %4s", "method", "n", "ok");
     for (const auto & tr : inv.traits) t += strfmt(" %6s", tr.c_str());
     t += strfmt(" %9s %8s  %-14s %-24s %s\n", "composite", "log-loss", "answer rule", "answers A/B/C/D/E/UNK", "alpha");
     for (const auto & m : ms) {
         std::string name = eval_method_name(m.method);
         if (m.method == eval_method::pas) name += p.select == alpha_select::eval ? " [oracle]" : " [cv]";
-        t += strfmt("%-22s %4zu", name.c_str(), m.sc.subjects.size());
+        t += strfmt("%-22s %4d %4d", name.c_str(), m.sc.n, m.sc.n_ok);
         for (const auto & tr : inv.traits) {
             auto it = m.sc.summary.find("mean_" + tr + "_abs");
             t += it == m.sc.summary.end() || std::isnan(it->second) ? strfmt(" %6s", "-") : strfmt(" %6.3f", it->second);
@@ -183,10 +211,23 @@ std::string summary_table(const inventory & inv, const std::vector<method_summar
             for (auto & kv : hist) h += strfmt("%s%g:%d", h.empty() ? "" : " ", kv.first, kv.second);
             t += " " + h;
         }
-        if (m.n_failed) t += strfmt("  (%d failed)", m.n_failed);
         t += "\n";
     }
-    t += "errors: mean |model - subject| on the 1..5 scale over the evaluation items; composite = sum over traits;\n"
+    int n_fail = 0;
+    for (const auto & m : ms) {
+        for (const auto & f : m.sc.failures) {
+            if (n_fail++ < 20) t += strfmt("failed: %s, subject %s: %s\n", eval_method_name(m.method), f.first.c_str(), f.second.c_str());
+        }
+    }
+    for (const auto & m : ms) {
+        if (m.n_not_converged) t += strfmt("note: %s: probes that did not converge in %d subjects' fits (counted in <method>.jsonl)\n",
+                                           eval_method_name(m.method), m.n_not_converged);
+        if (m.n_tied_at_cut) t += strfmt("note: %s: in %d subjects' fits heads past the K-th tie with it; the cut went by layer order\n",
+                                         eval_method_name(m.method), m.n_tied_at_cut);
+    }
+    if (n_fail > 20) t += strfmt("failed: ... %d more (every one in <method>.json \"failures\")\n", n_fail - 20);
+    t += "n: subjects attempted; ok: those with every trait scored, over which every mean is taken (the others failed, listed above)\n"
+         "errors: mean |model - subject| on the 1..5 scale over the evaluation items; composite = sum over traits;\n"
          "log-loss: mean -ln p(subject's answer) of the option distribution (option mode); given = reference predictor\n";
     if (p.select == alpha_select::eval) {
         t += "[oracle]: PAS alpha chosen on the evaluation items themselves (the paper's protocol), not a fair estimate\n";

@@ -3,12 +3,20 @@
 
 #include "util/error.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace palign {
 
+bool item_record::used() const {
+    const bool subject_ok = rules.missing_as_zero ? subject >= 0 && subject <= 5 : subject >= 1 && subject <= 5;
+    return subject_ok && (!model.unk() || rules.unk_as_worst);
+}
+
 int item_record::error() const {
-    return used() ? std::abs(model.value - subject) : -1;
+    if (!used()) return -1;
+    if (model.unk()) return std::max(subject - 1, 5 - subject);
+    return std::abs(model.value - subject);
 }
 
 int item_record::keyed() const {
@@ -64,6 +72,7 @@ void compute_subject_stats(const inventory & inv, subject_scores & ss) {
     ss.traits.clear();
     ss.n_unk = ss.n_missing = 0;
     ss.composite = 0.0;
+    ss.failure.clear();
     for (const auto & t : inv.traits) {
         trait_stats ts;
         ts.trait = t;
@@ -75,7 +84,7 @@ void compute_subject_stats(const inventory & inv, subject_scores & ss) {
             if (r.model.unk()) ts.n_unk++;
             if (r.subject < 1 || r.subject > 5) ts.n_missing++;
             if (!r.used()) continue;
-            keyed.push_back(r.keyed());
+            if (!r.model.unk()) keyed.push_back(r.keyed());
             errors.push_back(r.error());
         }
         ts.n        = (int) errors.size();
@@ -86,12 +95,17 @@ void compute_subject_stats(const inventory & inv, subject_scores & ss) {
         ss.n_unk     += ts.n_unk;
         ss.n_missing += ts.n_missing;
         ss.composite += ts.mean_abs;   // NaN propagates
+        if (ts.n == 0 && ss.failure.empty()) {
+            ss.failure = ts.n_items == 0 ? strfmt("trait %s: no evaluation item", t.c_str())
+                       : strfmt("trait %s: no scored item (%d items: %d model UNK, %d not answered by the subject)", t.c_str(),
+                                ts.n_items, ts.n_unk, ts.n_missing);
+        }
         ss.traits.push_back(ts);
     }
 }
 
 subject_scores score_subject(const inventory & inv, const subject & s, const std::vector<const item *> & items,
-                             const std::vector<answer> & model) {
+                             const std::vector<answer> & model, const score_rules & rules) {
     if (items.size() != model.size()) {
         fail(strfmt("subject %s: %zu items but %zu model answers", s.id.c_str(), items.size(), model.size()));
     }
@@ -106,21 +120,31 @@ subject_scores score_subject(const inventory & inv, const subject & s, const std
         r.model   = model[i];
         const int a = s.answer(r.id);
         r.subject = a >= 1 && a <= 5 ? a : 0;
+        r.rules   = rules;
         ss.items.push_back(std::move(r));
     }
     compute_subject_stats(inv, ss);
     return ss;
 }
 
-scores aggregate_scores(const inventory & inv, std::vector<subject_scores> subjects, const std::string & label) {
+scores aggregate_scores(const inventory & inv, std::vector<subject_scores> subjects, const std::string & label,
+                        const std::vector<std::pair<std::string, std::string>> & failed) {
     scores sc;
     sc.kind   = inv.kind;
     sc.label  = label;
     sc.traits = inv.traits;
     sc.fields = summary_fields(inv.traits);
+    sc.n      = (int) (subjects.size() + failed.size());
+    sc.failures = failed;
+    for (const auto & s : subjects) {
+        if (std::isfinite(s.composite)) sc.n_ok++;
+        else sc.failures.emplace_back(s.subject, s.failure.empty() ? std::string("no composite") : s.failure);
+    }
+    // every field over the same subjects, those with a full set of traits
     for (const auto & f : sc.fields) {
         std::vector<double> v;
         for (const auto & s : subjects) {
+            if (!std::isfinite(s.composite)) continue;
             const double x = subject_field(s, f);
             if (std::isfinite(x)) v.push_back(x);
         }

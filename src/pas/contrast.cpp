@@ -2,14 +2,20 @@
 #include "pas/contrast.h"
 
 #include "data/prompts.h"
+#include "engine/chat_template.h"
 #include "engine/context.h"
 #include "engine/fingerprint.h"
 #include "util/error.h"
 #include "util/paths.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <filesystem>
+#include <memory>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace palign {
@@ -20,9 +26,30 @@ std::string contrast_cache_key(context & ctx, inventory_kind kind, const std::ve
                                const contrast_params & p) {
     std::string desc = std::string(inventory_kind_name(kind)) + "|" + p.system + "|" + p.chat.date + "|" +
                        (p.chat.enable_thinking ? "think" : "nothink");
+    if (p.style != prompt_style::palign) desc += std::string("|style=") + prompt_style_name(p.style);
     for (const item * it : items) desc += "|" + it->id;
     return model_file_id(ctx.mdl().info()) + "-" + hex64(fnv1a64(desc.data(), desc.size()));
 }
+
+std::string contrast_cache_path(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
+                                const contrast_params & p) {
+    return p.cache_dir + "/contrast-" + contrast_cache_key(ctx, kind, items, p) + ".bin";
+}
+
+namespace {
+
+// an exclusive lock on <cache file>.lock while one process loads or computes the set: shards and MPI ranks that
+// need the same contrast set wait for the first, then read its file (flock: released if the holder dies)
+struct cache_lock {
+    int fd = -1;
+    explicit cache_lock(const std::string & path) {
+        fd = open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+        if (fd >= 0 && flock(fd, LOCK_EX) != 0) { close(fd); fd = -1; }   // no lock: still correct, maybe computed twice
+    }
+    ~cache_lock() { if (fd >= 0) close(fd); }
+};
+
+} // namespace
 
 static bool cache_load(const std::string & path, contrast_set & cs, size_t n_items) {
     FILE * f = fopen(path.c_str(), "rb");
@@ -65,9 +92,12 @@ contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vec
     if (from_cache) *from_cache = false;
 
     std::string cache_path;
+    std::unique_ptr<cache_lock> lock;
     if (!p.cache_dir.empty()) {
-        mkdir(p.cache_dir.c_str(), 0755);
-        cache_path = p.cache_dir + "/contrast-" + contrast_cache_key(ctx, kind, items, p) + ".bin";
+        std::error_code ec;
+        std::filesystem::create_directories(p.cache_dir, ec);
+        cache_path = contrast_cache_path(ctx, kind, items, p);
+        lock = std::make_unique<cache_lock>(cache_path);
         if (cache_load(cache_path, cs, items.size())) {
             if (from_cache) *from_cache = true;
             return cs;
@@ -77,12 +107,16 @@ contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vec
     // 2 prompts per item, all in one prefix-shared batch run
     std::vector<std::vector<int>> prompts;
     prompt_builder pb(m, p.system, p.chat);
+    const bool ref = p.style == prompt_style::reference;
     for (const item * it : items) {
-        const std::string q = item_question(kind, *it);
-        std::vector<int> a = pb.tokens(q, "A");
-        std::vector<int> e = pb.tokens(q, "E");
-        if (a.size() != e.size() || a.back() == e.back()) {
-            fail(strfmt("%s: item %s: the A and E prompts do not differ in their last token", info.path.c_str(), it->id.c_str()),
+        const std::string q = item_question(kind, *it, p.style, true);
+        std::vector<int> a = ref ? reference_tokens(m, p.system, q, "A", p.chat) : pb.tokens(q, "A");
+        std::vector<int> e = ref ? reference_tokens(m, p.system, q, "E", p.chat) : pb.tokens(q, "E");
+        // the same prompt up to the answer letter, which is the last token and differs (the head outputs at it are
+        // the contrast; the reference's Llama-3/Qwen3 prompts lost it)
+        if (a.size() != e.size() || a.empty() || a.back() == e.back() || !std::equal(a.begin(), a.end() - 1, e.begin())) {
+            fail(strfmt("%s: item %s: the A and E prompts are not the same prompt ending in different answer tokens", info.path.c_str(),
+                        it->id.c_str()),
                  "the chat template or tokenizer merges the answer letter with what precedes it");
         }
         prompts.push_back(std::move(a));

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "data/inventory.h"
+#include "data/prompts.h"
 #include "engine/chat_template.h"
 
 #include <string>
@@ -16,6 +17,7 @@ struct contrast_params {
     std::string system;            // system prompt of the contrast prompts (the paper: the default one)
     chat_options chat;
     std::string cache_dir;         // "" = no disk cache
+    prompt_style style = prompt_style::palign;   // reference: the reference code's template and prompt format
 };
 
 struct contrast_set {
@@ -30,6 +32,10 @@ struct contrast_set {
 // capture (or load from the cache) the contrast set of these items
 contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
                               const contrast_params & p, bool * from_cache = nullptr);
+
+// the cache file for these settings: <cache_dir>/contrast-<key>.bin
+std::string contrast_cache_path(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
+                                const contrast_params & p);
 
 // the cache file name for these settings (model identity + prompt settings + items)
 std::string contrast_cache_key(context & ctx, inventory_kind kind, const std::vector<const item *> & items,

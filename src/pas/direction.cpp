@@ -78,7 +78,8 @@ pas_fit pas_fit_subject(const pas_data & data, const pas_params & params) {
     }
     pas_split split;
     try {
-        split = pas_split_pairs(data.n_pairs(), params.seed, params.train_percent, params.min_pairs);
+        split = params.split_by_sample ? pas_split_samples(data.n_samples, params.seed, params.train_percent, params.min_pairs)
+                                       : pas_split_pairs(data.n_pairs(), params.seed, params.train_percent, params.min_pairs);
     } catch (const error & e) {
         throw error(who + ": " + e.what());
     }
@@ -95,6 +96,12 @@ pas_fit pas_fit_subject(const pas_data & data, const pas_params & params) {
     fit.n_train_pairs = (int) split.train.size();
     fit.n_val_pairs   = (int) split.val.size();
     const int k = std::min(params.k, n_heads);
+    fit.n_probes = (int) probes.size();
+    for (const head_probe & hp : probes) fit.n_not_converged += hp.model.converged ? 0 : 1;
+    if (k < n_heads) {   // heads past the cut that rank equal to the last kept one
+        const head_probe & last = probes[order[k - 1]];
+        for (int i = k; i < n_heads && pas_rank_equal(probes[order[i]], last, params.rank); ++i) fit.n_tied_at_cut++;
+    }
     std::vector<double> dir;
     double sigma = 0.0;
     for (int i = 0; i < k; ++i) {

@@ -24,6 +24,7 @@ struct pas_params {
     pas_dir  dir           = pas_dir::mass_mean; // direction type
     uint64_t seed          = 42;                 // train/validation split seed
     int      train_percent = 60;                 // 60/40 split by pair
+    bool     split_by_sample = false;            // the reference code's split over samples (head_select.h)
     int      min_pairs     = 4;                  // fewer contrast pairs is an error
     int      n_threads     = 0;                  // probe training threads (0: hardware); results do not depend on it
     probe_params probe;                          // C = 1 etc. (sklearn defaults)
@@ -46,8 +47,12 @@ struct pas_fit {
     int n_layer  = 0;
     int n_head   = 0;
     int head_dim = 0;
-    int n_pairs = 0, n_train_pairs = 0, n_val_pairs = 0;
+    int n_pairs = 0, n_train_pairs = 0, n_val_pairs = 0;   // (samples in train/validation when split by sample)
     std::vector<pas_head> heads;    // best first (ranking order)
+    int n_probes = 0;               // probes trained (one per head)
+    int n_not_converged = 0;        // of them, probes whose optimiser stopped before its tolerance
+    int n_tied_at_cut = 0;          // heads whose ranking key equals the last kept head's, beyond it: the cut
+                                    // between kept and dropped is then decided by layer order (0 = a clean cut)
 };
 
 // Unit direction and sigma for head (layer, head) over all samples of data. For pas_dir::probe, probe_w

@@ -73,6 +73,32 @@ pas_split pas_split_pairs(int n_pairs, uint64_t seed, int train_percent, int min
     return sp;
 }
 
+pas_split pas_split_samples(int n_samples, uint64_t seed, int train_percent, int min_pairs) {
+    if (train_percent <= 0 || train_percent >= 100) {
+        fail(strfmt("pas split: train_percent = %d must be in 1..99", train_percent));
+    }
+    const int n_pairs = n_samples / 2;
+    const int n_train = (int) ((double) n_samples * (1.0 - (100 - train_percent) / 100.0));   // Python: int(n * (1 - 0.4))
+    if (n_pairs < std::max(min_pairs, 2) || n_train < 1 || n_train >= n_samples) {
+        fail(strfmt("pas split: too few contrast pairs: %d (need at least %d for a %d/%d train/validation split)",
+                    n_pairs, std::max(min_pairs, 2), train_percent, 100 - train_percent),
+             "only items answered 1-2 or 4-5 make pairs; neutral (3) and missing answers are dropped");
+    }
+    std::vector<int> order(n_samples);
+    for (int i = 0; i < n_samples; ++i) { order[i] = i; }
+    rng r(seed);
+    for (int i = n_samples - 1; i > 0; --i) {
+        std::swap(order[i], order[(size_t) r.below((uint64_t) i + 1)]);
+    }
+    pas_split sp;
+    sp.by_sample = true;
+    sp.train.assign(order.begin(), order.begin() + n_train);
+    sp.val.assign(order.begin() + n_train, order.end());
+    std::sort(sp.train.begin(), sp.train.end());
+    std::sort(sp.val.begin(), sp.val.end());
+    return sp;
+}
+
 std::vector<int> pas_pair_samples(const std::vector<int> & pairs) {
     std::vector<int> s;
     s.reserve(pairs.size() * 2);
@@ -96,18 +122,19 @@ static void gather(const pas_data & data, int layer, int head, const std::vector
 std::vector<head_probe> pas_train_probes(const pas_data & data, const pas_split & split,
                                          const probe_params & params, int n_threads) {
     pas_check_data(data);
+    const int n_units = split.by_sample ? data.n_samples : data.n_pairs();
     for (const auto * side : { &split.train, &split.val }) {
         for (int p : *side) {
-            if (p < 0 || p >= data.n_pairs()) {
-                fail(strfmt("%s: split: pair index %d out of range (%d pairs)", who(data).c_str(), p, data.n_pairs()));
+            if (p < 0 || p >= n_units) {
+                fail(strfmt("%s: split: %s index %d out of range (%d)", who(data).c_str(), split.by_sample ? "sample" : "pair", p, n_units));
             }
         }
     }
     if (split.train.empty()) {
         fail(who(data) + ": split: no training pairs");
     }
-    const std::vector<int> s_train = pas_pair_samples(split.train);
-    const std::vector<int> s_val   = pas_pair_samples(split.val);
+    const std::vector<int> s_train = split.by_sample ? split.train : pas_pair_samples(split.train);
+    const std::vector<int> s_val   = split.by_sample ? split.val : pas_pair_samples(split.val);
     const int n_heads = data.n_layer * data.n_head;
     std::vector<head_probe> out(n_heads);
 
@@ -164,6 +191,13 @@ static int cmp_frac(int64_t a, int64_t b, int64_t c, int64_t d) {
     if (d <= 0) { c = 0; d = 1; }
     const int64_t l = a * d, r = c * b;
     return (l > r) - (l < r);
+}
+
+bool pas_rank_equal(const head_probe & a, const head_probe & b, pas_rank rank) {
+    (void) rank;   // the heads of one fit share their split sizes, so equal val and train counts are equal keys for both rules
+    const int c_val   = cmp_frac(a.n_val_correct, a.n_val, b.n_val_correct, b.n_val);
+    const int c_train = cmp_frac(a.n_train_correct, a.n_train, b.n_train_correct, b.n_train);
+    return c_val == 0 && c_train == 0;   // both keys of either rule equal (the mean follows from them)
 }
 
 std::vector<int> pas_rank_heads(const std::vector<head_probe> & probes, pas_rank rank) {

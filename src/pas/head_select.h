@@ -42,10 +42,17 @@ void pas_check_data(const pas_data & data);
 // n_train = round(train_percent/100 * n_pairs), computed in integers as (train_percent*n_pairs + 50) / 100
 // (for 60% an exact half never occurs). Throws if n_pairs < min_pairs or either side would be empty.
 struct pas_split {
-    std::vector<int> train;   // pair indices, ascending
-    std::vector<int> val;     // pair indices, ascending
+    std::vector<int> train;   // pair indices, ascending (sample indices when by_sample)
+    std::vector<int> val;     // pair indices, ascending (sample indices when by_sample)
+    bool by_sample = false;
 };
 pas_split pas_split_pairs(int n_pairs, uint64_t seed, int train_percent = 60, int min_pairs = 4);
+
+// The reference code's split (--protocol reference): over SAMPLES, as its np.random.choice(idx, int(n * (1 - 0.4)),
+// replace=False) does, so the A and E prompts of one item can land on different sides (the leak above). The
+// reference draws it unseeded; palign draws it with the same shuffle as pas_split_pairs over 0..n_samples-1, the
+// first int(n_samples * (1 - (100 - train_percent) / 100.0)) train. Same error as above for too few pairs.
+pas_split pas_split_samples(int n_samples, uint64_t seed, int train_percent = 60, int min_pairs = 4);
 
 // sample indices {2p, 2p+1} of the given pairs, in order
 std::vector<int> pas_pair_samples(const std::vector<int> & pairs);
@@ -77,5 +84,8 @@ const char * pas_rank_name(pas_rank rank);
 
 // indices into probes, best first (a total order: deterministic)
 std::vector<int> pas_rank_heads(const std::vector<head_probe> & probes, pas_rank rank = pas_rank::val_acc);
+
+// a and b have the same ranking key (everything before the layer/head tie-break)
+bool pas_rank_equal(const head_probe & a, const head_probe & b, pas_rank rank);
 
 } // namespace palign
