@@ -63,11 +63,16 @@ if (NOT PALIGN_LLAMA_COMMON_LIB OR NOT PALIGN_LLAMA_COMMON_INC)
     message(FATAL_ERROR "palign: llama.cpp at ${_llama_root} has no llama-common library or headers "
                         "(palign renders chat templates with it); HINT: use scripts/llama.sh, or -DPALIGN_LLAMA_SOURCE=<dir>")
 endif()
-target_link_libraries(palign_llama INTERFACE llama ${PALIGN_LLAMA_COMMON_LIB})
+get_filename_component(_common_name "${PALIGN_LLAMA_COMMON_LIB}" NAME)
+# installed (cmake/install.cmake copies llama.cpp into the prefix): the same libraries relative to it
+target_link_libraries(palign_llama INTERFACE llama $<BUILD_INTERFACE:${PALIGN_LLAMA_COMMON_LIB}>
+    $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/${_common_name}>)
+set(PALIGN_LLAMA_PREFIX "${_llama_root}")   # for cmake/install.cmake
 if (PALIGN_CUDA)
     # libggml-cuda needs the driver's libcuda.so.1, which a build machine without a GPU lacks: resolved at run time
     target_link_options(palign_llama INTERFACE -Wl,--allow-shlib-undefined)
 endif()
-target_include_directories(palign_llama SYSTEM INTERFACE ${PALIGN_LLAMA_COMMON_INC})
+target_include_directories(palign_llama SYSTEM INTERFACE $<BUILD_INTERFACE:${PALIGN_LLAMA_COMMON_INC}>
+    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/llama-common>)
 set(PALIGN_VOCAB_DIR_DEFAULT "${_llama_root}/share/palign-vocab")
 message(STATUS "palign: llama.cpp ${LLAMA_VERSION} from ${_llama_root}")

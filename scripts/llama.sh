@@ -23,7 +23,7 @@ NLC_VERSION=3.21.1
 LLAMA_TAG=v0.4.0
 BUNDLE_SHA256=9336d8aab8f8e6a8919380f3641fe92e57b02fb55df1b6bd083b82491a6293b8
 # bump when the build options or targets below change (part of the cache key)
-BUILD_REV=r3
+BUILD_REV=r4
 
 cuda=0; print_prefix=0
 for a in "$@"; do
@@ -102,7 +102,7 @@ opts=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON
       -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_EXAMPLES=OFF
       -DGGML_RPC=ON
       -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_APP=OFF -DLLAMA_OPENSSL=OFF
-      -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib -DCMAKE_INSTALL_RPATH="$prefix/lib")
+      -DCMAKE_INSTALL_PREFIX="$prefix" -DCMAKE_INSTALL_LIBDIR=lib '-DCMAKE_INSTALL_RPATH=$ORIGIN')   # relocatable: each library finds its siblings
 # No AVX512-FP16 in ggml's CPU kernels: with it (Sapphire Rapids and later, picked up by GGML_NATIVE) ggml's f16
 # dot products accumulate in f16, so the same prompt gives logits that differ by 1e-2 with the batch shape (f16 KV
 # cache); without it they accumulate in f32 and palign's batch-vs-alone exactness (1e-4) holds on every x86 CPU.
@@ -127,7 +127,7 @@ cmake --install "$build" >>"$cache/build-$backend.log" 2>&1 || { log "error: ins
 # hand from its one source file against the installed ggml, as the tools tree would need all tools configured
 mkdir -p "$prefix/bin"
 c++ -O2 -std=c++17 "$src/tools/rpc/rpc-server.cpp" -I"$prefix/include" -L"$prefix/lib" -lggml -lggml-base \
-    -Wl,-rpath,"$prefix/lib" -pthread -o "$prefix/bin/rpc-server" >>"$cache/build-$backend.log" 2>&1 \
+    '-Wl,-rpath,$ORIGIN/../lib' -pthread -o "$prefix/bin/rpc-server" >>"$cache/build-$backend.log" 2>&1 \
   || { log "error: rpc-server build failed, see $cache/build-$backend.log"; exit 1; }
 # llama.cpp does not install its common library's headers; palign uses its chat-template code
 mkdir -p "$prefix/include/llama-common/jinja" "$prefix/include/llama-common/nlohmann"

@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/paths.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <cstdio>
@@ -36,10 +37,9 @@ void register_eval(CLI::App & app) {
     static std::string shard;
     static bool quiet = false, use_mpi = false;
     add_model_options(cmd, mo);
-    cmd->add_option("--method", methods, "comma list of none, few-shot, personality-prompt, pas (one model load for all), and "
-                    "reference predictors without a model: constant (3), subject-median, trait-key-median, facet-key-median "
-                    "(medians of the subject's align answers: all, same trait and key, same facet and key; an even count "
-                    "takes the lower middle value)");
+    std::string method_help = "comma list of methods (one model load for all):";
+    for (const auto & d : method_defs()) method_help += std::string("\n  ") + d.name + ": " + d.help;
+    cmd->add_option("--method", methods, method_help + "\n(predictor medians: an even count takes the lower middle value)");
     cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO: align 120, evaluate 180) or sd3 (align 18, evaluate 9)");
     cmd->add_option("--subjects", subjects, "test subjects as a range FIRST:END (file order, END excluded) or one index");
     cmd->add_option("-o,--out", out, "output directory (rerun the same command to resume)")->required();
@@ -99,8 +99,10 @@ void register_eval(CLI::App & app) {
                 }
                 m = std::make_unique<model>(mp);
                 const int n_heads = m->info().n_layer * m->info().n_head;
-                if (e.pas.k > n_heads && rank == 0) {
-                    log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", e.pas.k,
+                bool pas = false;
+                for (eval_method mth : rp.methods) pas |= method_def_of(mth).needs_contrast;
+                if (pas && e.pas.k > n_heads && rank == 0) {
+                    log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them\n", e.pas.k,
                             m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
                 }
                 ctx = std::make_unique<context>(*m, mo.ctx);
@@ -132,7 +134,7 @@ void register_eval(CLI::App & app) {
             // several methods: their means with bootstrap intervals and the paired differences
             std::vector<method_run> runs;
             for (const auto & x : ms) {
-                std::string sel = x.method == eval_method::pas ? (e.select == alpha_select::eval ? "oracle" : "cv") : "";
+                std::string sel = method_def_of(x.method).steered ? (e.select == alpha_select::eval ? "oracle" : "cv") : "";
                 runs.push_back(method_run_from_scores(x.sc, eval_method_name(x.method), sel, x.alphas));
             }
             try {

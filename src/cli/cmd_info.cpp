@@ -6,7 +6,6 @@
 #include "engine/model.h"
 #include "util/error.h"
 
-#include "llama.h"
 
 #include <cstdio>
 
@@ -35,7 +34,7 @@ void register_info(CLI::App & app) {
         printf("steering  %s\n", ctx.steer_path_name());
         const int n_gpu = gpu_device_count();
         const std::string build = (n_gpu ? strfmt("llama.cpp with %d GPU device%s", n_gpu, n_gpu == 1 ? "" : "s")
-                                         : std::string("CPU-only llama.cpp")) + (llama_supports_rpc() ? " (+ RPC backend)" : "");
+                                         : std::string("CPU-only llama.cpp")) + (rpc_supported() ? " (+ RPC backend)" : "");
         printf("engine    %s; layers on GPU: %s; flash attention %s, n_batch %d, n_ubatch %d, wave cap %s, KV cache %s/%s\n",
                build.c_str(),
                mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), d.flash_on(i) ? "on" : "off",

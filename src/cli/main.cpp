@@ -1,9 +1,9 @@
 // palign: command-line front end (one subcommand per job); errors are one line and exit 1.
 #include "cli/commands.h"
+#include "engine/llama_log.h"
 #include "util/error.h"
 #include "util/log.h"
 
-#include "llama.h"
 
 #include <cstdio>
 #include <string>
@@ -39,6 +39,7 @@ int main(int argc, char ** argv) {
     palign::register_merge(app);
     palign::register_capture(app);
     palign::register_prompt(app);
+    palign::register_export_cvec(app);
     palign::register_align(app);
     palign::register_inspect(app);
     palign::register_chat(app);

@@ -5,7 +5,7 @@
 #include "engine/model.h"
 #include "eval/ask.h"
 #include "eval/protocol.h"
-#include "pas/steer_file.h"
+#include "pas/steer_load.h"
 
 #include <CLI/CLI.hpp>
 
@@ -69,11 +69,5 @@ void parse_shard(const std::string & s, int & index, int & count);
 void add_pas_options(CLI::App * cmd, pas_opts & o);
 void add_ask_options(CLI::App * cmd, ask_opts & o);
 
-// a steering file loaded for a model (checked against the model's fingerprint), at its alpha or `alpha`
-struct loaded_steer {
-    steer_file file;
-    steering st;
-};
-std::unique_ptr<loaded_steer> load_steer_for(const model & m, const std::string & path, double alpha = NAN);
 
 } // namespace palign

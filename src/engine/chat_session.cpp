@@ -15,9 +15,7 @@ chat_session::chat_session(context & ctx, chat_session_params p, const steering 
     reset();
 }
 
-chat_session::~chat_session() {
-    if (smpl_) llama_sampler_free(smpl_);
-}
+chat_session::~chat_session() = default;
 
 void chat_session::set_steering(const steering * st) {
     steer_ = st;
@@ -30,7 +28,7 @@ void chat_session::reset() {
     if (!p_.system.empty()) msgs_.push_back({"system", p_.system});
     cached_.clear();
     ctx_.seq_rm(p_.seq);   // this conversation only: other sequences keep their cache
-    llama_sampler_reset(smpl_);
+    llama_sampler_reset(smpl_.get());
 }
 
 std::string chat_session::reply(const std::string & user, const std::function<void(const std::string &)> & on_piece) {
@@ -55,8 +53,8 @@ std::string chat_session::reply(const std::string & user, const std::function<vo
     std::string text;
     std::vector<int> gen;
     for (int i = 0; i < p_.n_predict; i++) {
-        const int tok = llama_sampler_sample(smpl_, ctx_.raw(), -1);
-        llama_sampler_accept(smpl_, tok);
+        const int tok = llama_sampler_sample(smpl_.get(), ctx_.raw(), -1);
+        llama_sampler_accept(smpl_.get(), tok);
         if (m.is_eog(tok)) break;
         gen.push_back(tok);
         const std::string piece = m.token_to_piece(tok, false);

@@ -10,7 +10,6 @@
 #include <string>
 #include <vector>
 
-struct llama_sampler;
 
 namespace palign {
 
@@ -47,7 +46,7 @@ private:
     const steering * steer_ = nullptr;
     std::vector<chat_msg> msgs_;
     std::vector<int> cached_;                       // tokens whose KV is in sequence p_.seq
-    llama_sampler * smpl_ = nullptr;
+    llama_sampler_ptr smpl_;
 };
 
 } // namespace palign

@@ -3,6 +3,7 @@
 
 #include "engine/steering.h"
 #include "util/error.h"
+#include "engine/llama_log.h"
 #include "util/log.h"
 
 #include "llama.h"
@@ -54,7 +55,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     }
     if (params_.n_seq_max > std::min(params_.n_batch, params_.n_ctx)) {   // each sequence needs an output row and a cell
         const int clamp = std::min(params_.n_batch, params_.n_ctx);
-        log_msg(log_level::warn, "--np %d is more than the batch size (%d) or the context (%d) holds: using %d parallel sequences",
+        log_msg(log_level::warn, "--np %d is more than the batch size (%d) or the context (%d) holds: using %d parallel sequences\n",
                 params_.n_seq_max, params_.n_batch, params_.n_ctx, clamp);
         params_.n_seq_max = clamp;
     }
@@ -104,7 +105,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
 #endif
 
     log_clear_llama_error();
-    ctx_ = llama_init_from_model(m.raw(), cp);
+    ctx_.reset(llama_init_from_model(m.raw(), cp));
     if (!ctx_) {
         std::string why = log_last_llama_error();
         fail(strfmt("%s: cannot create a llama.cpp context%s%s", path.c_str(), why.empty() ? "" : ": ", why.c_str()),
@@ -117,22 +118,20 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     llama_token t = llama_vocab_bos(m.vocab());
     if (t < 0) t = 0;
     llama_batch b = llama_batch_get_one(&t, 1);
-    int rc = llama_decode(ctx_, b);
+    int rc = llama_decode(ctx_.get(), b);
     hook_.set_probing(false);
     set_callback(false);
     clear();
     if (rc != 0) {
-        llama_free(ctx_);
-        ctx_ = nullptr;
+        ctx_.reset();
         fail(strfmt("%s: probe decode failed (llama_decode = %d)", path.c_str(), rc));
     }
     if (!hook_.any_layer_seen()) {
-        llama_free(ctx_);
-        ctx_ = nullptr;
+        ctx_.reset();
         fail(strfmt("%s: architecture '%s' is not supported: no kqv_out attention tensors in its graph",
                     path.c_str(), m.info().arch.c_str()), "palign steers llama.cpp attention architectures");
     }
-    if (in_graph) gsteer_ = std::make_unique<graph_steer>(ctx_, m.info(), hook_.layers_seen());
+    if (in_graph) gsteer_ = std::make_unique<graph_steer>(ctx_.get(), m.info(), hook_.layers_seen());
 }
 
 const char * context::steer_path_name() const { return steer_why_; }
@@ -140,91 +139,87 @@ const char * context::steer_path_name() const { return steer_why_; }
 void context::set_callback(bool on) {
 #ifdef LLAMA_ATTN_STEER_API
     if (on == cb_on_) return;
-    llama_set_eval_cb(ctx_, on ? head_hook::callback : nullptr, on ? &hook_ : nullptr);
+    llama_set_eval_cb(ctx_.get(), on ? head_hook::callback : nullptr, on ? &hook_ : nullptr);
     cb_on_ = on;
 #else
     (void) on;   // installed at creation, for good
 #endif
 }
 
-context::~context() {
-    if (ctx_) llama_free(ctx_);
-}
+context::~context() = default;
 
-void context::clear() { llama_memory_clear(llama_get_memory(ctx_), true); }
-void context::seq_rm(int seq, int p0, int p1) { llama_memory_seq_rm(llama_get_memory(ctx_), seq, p0, p1); }
-void context::seq_cp(int src, int dst, int p0, int p1) { llama_memory_seq_cp(llama_get_memory(ctx_), src, dst, p0, p1); }
+void context::clear() { llama_memory_clear(llama_get_memory(ctx_.get()), true); }
+void context::seq_rm(int seq, int p0, int p1) { llama_memory_seq_rm(llama_get_memory(ctx_.get()), seq, p0, p1); }
+void context::seq_cp(int src, int dst, int p0, int p1) { llama_memory_seq_cp(llama_get_memory(ctx_.get()), src, dst, p0, p1); }
 
 void context::decode(const std::vector<batch_row> & rows, const std::function<void(size_t, const float *)> & on_logits) {
     const size_t nb = (size_t) params_.n_batch;
-    llama_batch batch = llama_batch_init((int) std::min(nb, rows.size()), 0, 1);
+    struct batch_guard {   // llama_batch is a plain struct: freed on every way out
+        llama_batch b;
+        ~batch_guard() { llama_batch_free(b); }
+    } guard{llama_batch_init((int) std::min(nb, rows.size()), 0, 1)};
+    llama_batch & batch = guard.b;
     std::vector<const steering *> row_steer;
     std::vector<float *> row_capture;
     std::vector<std::pair<int, const steering *>> seq_steer;
     std::vector<int> seq_at(params_.n_seq_max, -1);   // where each sequence of a chunk stands in seq_steer
-    try {
-        for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
-            const size_t n = std::min(nb, rows.size() - c0);
-            batch.n_tokens = (int) n;
-            row_steer.assign(n, nullptr);
-            row_capture.assign(n, nullptr);
-            seq_steer.clear();
-            std::fill(seq_at.begin(), seq_at.end(), -1);
-            bool any_steer = false, any_capture = false;
-            for (size_t i = 0; i < n; i++) {
-                const batch_row & r = rows[c0 + i];
-                batch.token[i]     = r.token;
-                batch.pos[i]       = r.pos;
-                batch.n_seq_id[i]  = 1;
-                batch.seq_id[i][0] = r.seq;
-                batch.logits[i]    = r.logits;
-                row_steer[i]   = r.steer;
-                row_capture[i] = r.capture;
-                any_steer   |= r.steer != nullptr && !r.steer->empty();
-                any_capture |= r.capture != nullptr;
-                if (gsteer_) {
-                    // in the graph, steering follows the sequence: one steering per sequence in a decode
-                    if (r.seq < 0 || r.seq >= (int) seq_at.size()) {
-                        fail(strfmt("%s: sequence %d outside the context's %d sequences", model_.info().path.c_str(), r.seq, (int) seq_at.size()));
-                    }
-                    int & k = seq_at[r.seq];
-                    if (k < 0) {
-                        k = (int) seq_steer.size();
-                        seq_steer.emplace_back(r.seq, r.steer);
-                    } else if (seq_steer[k].second != r.steer) {
-                        fail(strfmt("%s: sequence %d has two steerings in one decode (rows %zu)", model_.info().path.c_str(), r.seq, c0 + i),
-                             "in-graph steering is per sequence; give each steering its own sequence");
-                    }
+    for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
+        const size_t n = std::min(nb, rows.size() - c0);
+        batch.n_tokens = (int) n;
+        row_steer.assign(n, nullptr);
+        row_capture.assign(n, nullptr);
+        seq_steer.clear();
+        std::fill(seq_at.begin(), seq_at.end(), -1);
+        bool any_steer = false, any_capture = false;
+        for (size_t i = 0; i < n; i++) {
+            const batch_row & r = rows[c0 + i];
+            batch.token[i]     = r.token;
+            batch.pos[i]       = r.pos;
+            batch.n_seq_id[i]  = 1;
+            batch.seq_id[i][0] = r.seq;
+            batch.logits[i]    = r.logits;
+            row_steer[i]   = r.steer;
+            row_capture[i] = r.capture;
+            any_steer   |= r.steer != nullptr && !r.steer->empty();
+            any_capture |= r.capture != nullptr;
+            if (gsteer_) {
+                // in the graph, steering follows the sequence: one steering per sequence in a decode
+                if (r.seq < 0 || r.seq >= (int) seq_at.size()) {
+                    fail(strfmt("%s: sequence %d outside the context's %d sequences", model_.info().path.c_str(), r.seq, (int) seq_at.size()));
                 }
-            }
-            if (gsteer_) gsteer_->prepare(seq_steer);
-            const bool graph = gsteer_ && gsteer_->tables_set();
-            set_callback(any_capture || hook_.watching() || (any_steer && !gsteer_));
-            hook_.begin((int) n, any_steer && !gsteer_ ? &row_steer : nullptr, any_capture ? &row_capture : nullptr, graph);
-            log_clear_llama_error();
-            int rc = llama_decode(ctx_, batch);
-            hook_.end();
-            if (rc != 0) {
-                std::string why = log_last_llama_error();
-                fail(strfmt("%s: llama_decode failed (%d)%s%s", model_.info().path.c_str(), rc,
-                            why.empty() ? "" : ": ", why.c_str()),
-                     rc == 1 ? "the KV cache is full: raise --ctx-size or lower the parallel sequences" : "");
-            }
-            n_tokens_ += n;
-            if (on_logits) {
-                for (size_t i = 0; i < n; i++) {
-                    if (!rows[c0 + i].logits) continue;
-                    const float * lg = llama_get_logits_ith(ctx_, (int) i);
-                    if (!lg) fail(strfmt("%s: no logits for batch row %zu", model_.info().path.c_str(), c0 + i));
-                    on_logits(c0 + i, lg);
+                int & k = seq_at[r.seq];
+                if (k < 0) {
+                    k = (int) seq_steer.size();
+                    seq_steer.emplace_back(r.seq, r.steer);
+                } else if (seq_steer[k].second != r.steer) {
+                    fail(strfmt("%s: sequence %d has two steerings in one decode (rows %zu)", model_.info().path.c_str(), r.seq, c0 + i),
+                         "in-graph steering is per sequence; give each steering its own sequence");
                 }
             }
         }
-    } catch (...) {
-        llama_batch_free(batch);
-        throw;
+        if (gsteer_) gsteer_->prepare(seq_steer);
+        const bool graph = gsteer_ && gsteer_->tables_set();
+        set_callback(any_capture || hook_.watching() || (any_steer && !gsteer_));
+        hook_.begin((int) n, any_steer && !gsteer_ ? &row_steer : nullptr, any_capture ? &row_capture : nullptr, graph);
+        log_clear_llama_error();
+        int rc = llama_decode(ctx_.get(), batch);
+        hook_.end();
+        if (rc != 0) {
+            std::string why = log_last_llama_error();
+            fail(strfmt("%s: llama_decode failed (%d)%s%s", model_.info().path.c_str(), rc,
+                        why.empty() ? "" : ": ", why.c_str()),
+                 rc == 1 ? "the KV cache is full: raise --ctx-size or lower the parallel sequences" : "");
+        }
+        n_tokens_ += n;
+        if (on_logits) {
+            for (size_t i = 0; i < n; i++) {
+                if (!rows[c0 + i].logits) continue;
+                const float * lg = llama_get_logits_ith(ctx_.get(), (int) i);
+                if (!lg) fail(strfmt("%s: no logits for batch row %zu", model_.info().path.c_str(), c0 + i));
+                on_logits(c0 + i, lg);
+            }
+        }
     }
-    llama_batch_free(batch);
 }
 
 std::vector<std::vector<float>> context::decode_seq(const std::vector<int> & tokens, int seq, int pos0,

@@ -14,7 +14,6 @@
 #include <string>
 #include <vector>
 
-struct llama_context;
 
 namespace palign {
 
@@ -80,7 +79,7 @@ public:
 
     const model & mdl() const { return model_; }
     const context_params & params() const { return params_; }
-    llama_context * raw() const { return ctx_; }
+    llama_context * raw() const { return ctx_.get(); }
     head_hook & hook() { return hook_; }
     bool steers_in_graph() const { return gsteer_ != nullptr; }
     const char * steer_path_name() const;        // for palign info and logs
@@ -111,7 +110,7 @@ public:
 private:
     const model & model_;
     context_params params_;
-    llama_context * ctx_ = nullptr;
+    llama_context_ptr ctx_;
     head_hook hook_;
     std::unique_ptr<graph_steer> gsteer_;        // set when steering runs in the graph
     bool cb_on_ = false;                         // the eval callback is installed

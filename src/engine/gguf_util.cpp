@@ -100,6 +100,29 @@ void gguf_copy_with(const std::string & in, const std::string & out,
     gguf_write_atomic(dst, out, "GGUF");
 }
 
+void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> & tensors,
+                    const std::map<std::string, std::string> & meta_str, const std::map<std::string, int32_t> & meta_i32,
+                    const char * what) {
+    gguf_context * dst = gguf_init_empty();
+    std::unique_ptr<gguf_context, void (*)(gguf_context *)> dst_guard(dst, gguf_free);
+    for (const auto & kv : meta_str) gguf_set_val_str(dst, kv.first.c_str(), kv.second.c_str());
+    for (const auto & kv : meta_i32) gguf_set_val_i32(dst, kv.first.c_str(), kv.second);
+    size_t size = ggml_tensor_overhead() * (tensors.size() + 1);
+    for (const auto & t : tensors) size += t.data.size() * sizeof(float) + 64;
+    ggml_init_params ip = { size, nullptr, false };
+    ggml_context * c = ggml_init(ip);
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> c_guard(c, ggml_free);
+    for (const auto & t : tensors) {
+        int64_t ne[4] = {1, 1, 1, 1};
+        for (size_t d = 0; d < t.ne.size() && d < 4; d++) ne[d] = t.ne[d];
+        ggml_tensor * gt = ggml_new_tensor(c, GGML_TYPE_F32, (int) t.ne.size(), ne);
+        ggml_set_name(gt, t.name.c_str());
+        memcpy(gt->data, t.data.data(), t.data.size() * sizeof(float));
+        gguf_add_tensor(dst, gt);
+    }
+    gguf_write_atomic(dst, out, what);
+}
+
 void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what) {
     const std::string tmp = path + ".tmp." + std::to_string(getpid());
     if (!gguf_write_to_file(g, tmp.c_str(), false)) {

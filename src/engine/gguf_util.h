@@ -28,6 +28,11 @@ void gguf_copy_with(const std::string & in, const std::string & out,
                     const std::vector<gguf_tensor_f32> & tensors,
                     const std::map<std::string, std::string> & meta_str = {});
 
+// a new GGUF of f32 tensors and string / int32 metadata, written atomically (`what` names it in errors)
+void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> & tensors,
+                    const std::map<std::string, std::string> & meta_str, const std::map<std::string, int32_t> & meta_i32,
+                    const char * what);
+
 // write a GGUF to "<path>.tmp.<pid>" and rename it into place; on failure nothing is left behind and the
 // error names the path and `what` ("steering file", "test model", ...)
 void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what);

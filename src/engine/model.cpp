@@ -2,6 +2,7 @@
 #include "engine/model.h"
 
 #include "util/error.h"
+#include "engine/llama_log.h"
 #include "util/log.h"
 
 #include "chat.h"
@@ -28,6 +29,11 @@ void backend_init() {
         llama_backend_init();
         ggml_backend_load_all();
     });
+}
+
+bool rpc_supported() {
+    backend_init();
+    return llama_supports_rpc();
 }
 
 int gpu_device_count() {
@@ -140,7 +146,7 @@ model::model(const model_params & params) : params_(params) {
     }
     if (!params.use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
     log_clear_llama_error();
-    model_ = llama_model_load_from_file(path.c_str(), mp);
+    model_.reset(llama_model_load_from_file(path.c_str(), mp));
     if (!model_) {
         std::string why = log_last_llama_error();
         fail(strfmt("%s: llama.cpp could not load the model%s%s", path.c_str(), why.empty() ? "" : ": ", why.c_str()));
@@ -150,22 +156,21 @@ model::model(const model_params & params) : params_(params) {
     info_.n_gpu_layers = ngl;
     info_.arch      = meta("general.architecture");
     char desc[256]  = {0};
-    llama_model_desc(model_, desc, sizeof(desc));
+    llama_model_desc(model_.get(), desc, sizeof(desc));
     info_.desc      = desc;
-    info_.n_layer   = llama_model_n_layer(model_);
-    info_.n_head    = llama_model_n_head(model_);
-    info_.n_head_kv = llama_model_n_head_kv(model_);
-    info_.n_embd    = llama_model_n_embd(model_);
-    info_.n_vocab   = llama_vocab_n_tokens(llama_model_get_vocab(model_));
-    info_.n_ctx_train = llama_model_n_ctx_train(model_);
+    info_.n_layer   = llama_model_n_layer(model_.get());
+    info_.n_head    = llama_model_n_head(model_.get());
+    info_.n_head_kv = llama_model_n_head_kv(model_.get());
+    info_.n_embd    = llama_model_n_embd(model_.get());
+    info_.n_vocab   = llama_vocab_n_tokens(llama_model_get_vocab(model_.get()));
+    info_.n_ctx_train = llama_model_n_ctx_train(model_.get());
     // libllama has no head-size getter: read it from the metadata (key_length is the fallback the loader uses)
-    int hd = meta_int(model_, info_.arch + ".attention.value_length", -1);
-    if (hd <= 0) hd = meta_int(model_, info_.arch + ".attention.key_length", -1);
+    int hd = meta_int(model_.get(), info_.arch + ".attention.value_length", -1);
+    if (hd <= 0) hd = meta_int(model_.get(), info_.arch + ".attention.key_length", -1);
     if (hd <= 0 && info_.n_head > 0) hd = info_.n_embd / info_.n_head;   // llama.cpp's own default
     info_.head_dim = hd;
     if (info_.n_layer <= 0 || info_.n_head <= 0 || info_.head_dim <= 0) {
-        llama_model_free(model_);
-        model_ = nullptr;
+        model_.reset();
         fail(strfmt("%s: architecture '%s' has no attention heads (n_layer=%d n_head=%d head_dim=%d)",
                     path.c_str(), info_.arch.c_str(), info_.n_layer, info_.n_head, info_.head_dim),
              "palign needs a llama.cpp attention architecture");
@@ -174,16 +179,15 @@ model::model(const model_params & params) : params_(params) {
 
 model::~model() {
     tmpls_.reset();
-    if (model_) llama_model_free(model_);
 }
 
-const llama_vocab * model::vocab() const { return llama_model_get_vocab(model_); }
+const llama_vocab * model::vocab() const { return llama_model_get_vocab(model_.get()); }
 
 std::string model::meta(const std::string & key) const {
-    int n = llama_model_meta_val_str(model_, key.c_str(), nullptr, 0);
+    int n = llama_model_meta_val_str(model_.get(), key.c_str(), nullptr, 0);
     if (n < 0) return "";
     std::string buf(n + 1, '\0');
-    llama_model_meta_val_str(model_, key.c_str(), buf.data(), buf.size());
+    llama_model_meta_val_str(model_.get(), key.c_str(), buf.data(), buf.size());
     buf.resize(n);
     return buf;
 }
@@ -227,7 +231,7 @@ const common_chat_templates * model::chat_templates() const {
             fail(strfmt("%s: model has no chat template (tokenizer.chat_template)", info_.path.c_str()),
                  "use a chat/instruct GGUF");
         }
-        common_chat_templates_ptr p = common_chat_templates_init(model_, "");
+        common_chat_templates_ptr p = common_chat_templates_init(model_.get(), "");
         tmpls_ = std::shared_ptr<common_chat_templates>(p.release(), common_chat_templates_free);
     }
     return tmpls_.get();

@@ -1,13 +1,13 @@
 // Model: loads a GGUF through libllama and reads the attention geometry PAS needs (layers, heads, head size).
 #pragma once
 
+#include "llama-cpp.h"   // llama.cpp's smart pointers (engine headers are the only ones that see llama.cpp)
+
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
-struct llama_model;
-struct llama_vocab;
 struct common_chat_templates;
 
 namespace palign {
@@ -44,7 +44,7 @@ public:
     model & operator=(const model &) = delete;
 
     const model_info & info() const { return info_; }
-    llama_model * raw() const { return model_; }
+    llama_model * raw() const { return model_.get(); }
     const llama_vocab * vocab() const;
 
     // metadata value as string ("" if absent)
@@ -62,13 +62,16 @@ public:
 private:
     model_params params_;
     model_info info_;
-    llama_model * model_ = nullptr;
+    llama_model_ptr model_;
     mutable std::shared_ptr<common_chat_templates> tmpls_;
     mutable std::mutex tmpls_mu_;
 };
 
 // one-time llama.cpp backend init (idempotent)
 void backend_init();
+
+// this llama.cpp build has the RPC backend (--rpc)
+bool rpc_supported();
 
 // GPU devices of this llama.cpp build on this machine (0 on a CPU-only build)
 int gpu_device_count();

@@ -2,9 +2,9 @@
 // and palign serve.
 #pragma once
 
-#include <cstdint>
+#include "llama-cpp.h"
 
-struct llama_sampler;
+#include <cstdint>
 
 namespace palign {
 
@@ -16,8 +16,8 @@ struct sampling {
     uint32_t seed = 0xFFFFFFFF;  // LLAMA_DEFAULT_SEED: random
 };
 
-// the chain top-k -> top-p -> min-p -> temperature -> dist(seed), or greedy; free with llama_sampler_free
-llama_sampler * make_sampler(const sampling & s);
+// the chain top-k -> top-p -> min-p -> temperature -> dist(seed), or greedy
+llama_sampler_ptr make_sampler(const sampling & s);
 
 // the next token from one row of logits (n_vocab floats), accepted into the sampler's state
 int sample_logits(llama_sampler * smpl, const float * logits, int n_vocab);

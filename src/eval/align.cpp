@@ -29,7 +29,7 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
     const model & m = ctx.mdl();
     const int n_heads = m.info().n_layer * m.info().n_head;
     if (p.e.pas.k > n_heads) {
-        log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", p.e.pas.k,
+        log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them\n", p.e.pas.k,
                 m.info().path.c_str(), n_heads, m.info().n_layer, m.info().n_head);
     }
     env.ctx = &ctx;

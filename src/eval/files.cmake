@@ -10,6 +10,9 @@ set(PALIGN_EVAL_SOURCES
     src/eval/runner.cpp
     src/eval/predictors.cpp
     src/eval/calibration.cpp
+    src/eval/bootstrap.cpp
+    src/eval/compare_load.cpp
     src/eval/compare.cpp
+    src/eval/compare_print.cpp
     src/eval/align.cpp
 )

@@ -14,34 +14,50 @@
 
 namespace palign {
 
-static predictor as_predictor(eval_method m) {
-    switch (m) {
-        case eval_method::constant: return predictor::constant;
-        case eval_method::subject_median: return predictor::subject_median;
-        case eval_method::trait_key_median: return predictor::trait_key_median;
-        default: return predictor::facet_key_median;
-    }
+// the subjects' system prompt per prompted method
+static std::string system_for(const eval_env & env, const subject & s, eval_method m, const eval_params & p);
+
+static subject_result run_prompted(const eval_env & env, const subject & s, const method_def & d, const eval_params & p);
+static subject_result run_pas(const eval_env & env, const subject & s, const method_def & d, const eval_params & p);
+static subject_result run_predictor(const eval_env & env, const subject & s, const method_def & d, const eval_params & p);
+
+const std::vector<method_def> & method_defs() {
+    static const std::vector<method_def> defs = {
+        {eval_method::none, "none", "the default system prompt", true, false, false, false, 4, run_prompted},
+        {eval_method::few_shot, "few-shot", "the subject's align answers in the system prompt", true, false, false, false, 5, run_prompted},
+        {eval_method::personality_prompt, "personality-prompt", "the subject's LLM-written description as the system prompt "
+         "(Big Five)", true, false, true, false, 6, run_prompted},
+        {eval_method::pas, "pas", "PAS steering fitted on the align answers, alpha searched", true, true, false, true, 7, run_pas},
+        {eval_method::constant, "constant", "predictor: 3 for every item", false, false, false, false, 0, run_predictor},
+        {eval_method::subject_median, "subject-median", "predictor: the median of the subject's align answers", false, false,
+         false, false, 1, run_predictor},
+        {eval_method::trait_key_median, "trait-key-median", "predictor: the median of the align answers of the same trait and "
+         "key", false, false, false, false, 2, run_predictor},
+        {eval_method::facet_key_median, "facet-key-median", "predictor: the median of the align answers of the same facet and "
+         "key", false, false, false, false, 3, run_predictor},
+    };
+    return defs;
 }
 
-bool eval_method_needs_model(eval_method m) { return (int) m <= (int) eval_method::pas; }
-
-const char * eval_method_name(eval_method m) {
-    switch (m) {
-        case eval_method::none: return "none";
-        case eval_method::few_shot: return "few-shot";
-        case eval_method::personality_prompt: return "personality-prompt";
-        case eval_method::pas: return "pas";
-        default: return predictor_name(as_predictor(m));
-    }
+const method_def & method_def_of(eval_method m) {
+    for (const auto & d : method_defs()) if (d.id == m) return d;
+    fail("unknown method id");
 }
+
+const method_def * method_def_named(const std::string & name) {
+    for (const auto & d : method_defs()) if (name == d.name) return &d;
+    return nullptr;
+}
+
+bool eval_method_needs_model(eval_method m) { return method_def_of(m).needs_model; }
+
+const char * eval_method_name(eval_method m) { return method_def_of(m).name; }
 
 eval_method eval_method_from_name(const std::string & name) {
-    for (eval_method m : {eval_method::none, eval_method::few_shot, eval_method::personality_prompt, eval_method::pas,
-                          eval_method::constant, eval_method::subject_median, eval_method::trait_key_median, eval_method::facet_key_median}) {
-        if (name == eval_method_name(m)) return m;
-    }
-    fail(strfmt("unknown method '%s'", name.c_str()),
-         "use none, few-shot, personality-prompt, pas, or a predictor: constant, subject-median, trait-key-median, facet-key-median");
+    if (const method_def * d = method_def_named(name)) return d->id;
+    std::string names;
+    for (const auto & d : method_defs()) names += std::string(names.empty() ? "" : ", ") + d.name;
+    fail(strfmt("unknown method '%s'", name.c_str()), "use one of " + names);
 }
 
 const char * alpha_select_name(alpha_select a) { return a == alpha_select::eval ? "eval (oracle)" : "cv"; }
@@ -124,7 +140,8 @@ cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_para
     return out;
 }
 
-static subject_result eval_pas(const eval_env & env, const subject & s, const eval_params & p) {
+static subject_result run_pas(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) {
+    (void) d;
     const inventory & inv = *env.inv;
     const model_info & info = env.ctx->mdl().info();
     if (!env.contrast) fail("pas: no contrast set");
@@ -161,29 +178,39 @@ static subject_result eval_pas(const eval_env & env, const subject & s, const ev
     return r;
 }
 
-subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p) {
-    const inventory & inv = *env.inv;
-    if (m == eval_method::pas) return eval_pas(env, s, p);
-    if (!eval_method_needs_model(m)) {
-        subject_result r;
-        r.method = m;
-        r.scores = score_subject(inv, s, env.eval, predict_items(as_predictor(m), inv, s, env.align, env.eval), p.scoring);
-        return r;
-    }
-    std::string system;
+static predictor as_predictor(eval_method m) {
+    for (predictor pr : all_predictors()) if (eval_method_name(m) == std::string(predictor_name(pr))) return pr;
+    fail(strfmt("method %s is not a reference predictor", eval_method_name(m)));
+}
+
+static subject_result run_predictor(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) {
+    subject_result r;
+    r.method = d.id;
+    r.scores = score_subject(*env.inv, s, env.eval, predict_items(as_predictor(d.id), *env.inv, s, env.align, env.eval), p.scoring);
+    return r;
+}
+
+static std::string system_for(const eval_env & env, const subject & s, eval_method m, const eval_params & p) {
     switch (m) {
-        case eval_method::none: system = PROMPT_SYSTEM_DEFAULT; break;
-        case eval_method::few_shot: system = few_shot(env.align, s, p); break;
+        case eval_method::few_shot: return few_shot(env.align, s, p);
         case eval_method::personality_prompt:
             if (!env.descriptions) fail("personality-prompt: no personality descriptions loaded");
-            system = system_prompt_personality(*env.descriptions, s);
-            break;
-        default: break;
+            return system_prompt_personality(*env.descriptions, s);
+        default: return PROMPT_SYSTEM_DEFAULT;
     }
+}
+
+static subject_result run_prompted(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) {
     subject_result r;
-    r.method = m;
-    r.scores = score_subject(inv, s, env.eval, ask_items(*env.ctx, inv.kind, env.eval, system, nullptr, p.ask), p.scoring);
+    r.method = d.id;
+    const std::string system = system_for(env, s, d.id, p);
+    r.scores = score_subject(*env.inv, s, env.eval, ask_items(*env.ctx, env.inv->kind, env.eval, system, nullptr, p.ask), p.scoring);
     return r;
+}
+
+subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p) {
+    const method_def & d = method_def_of(m);
+    return d.run(env, s, d, p);
 }
 
 } // namespace palign

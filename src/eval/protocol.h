@@ -32,7 +32,8 @@ namespace palign {
 
 class context;
 
-// LLM methods, then the reference predictors that use no model (eval/predictors.h)
+// The methods' ids; what each one is and does is its record in the method table (method_defs below), the one
+// place a new method is added (an id here, a record and its run function in protocol.cpp).
 enum class eval_method { none, few_shot, personality_prompt, pas, constant, subject_median, trait_key_median, facet_key_median };
 const char * eval_method_name(eval_method m);      // "none", "few-shot", "personality-prompt", "pas", "constant", ...
 bool eval_method_needs_model(eval_method m);
@@ -79,6 +80,23 @@ struct subject_result {
 };
 
 subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p);
+
+// One evaluation method: its name, what it needs, and how it answers a subject's evaluation items.
+struct method_def {
+    eval_method id;
+    const char * name;               // as --method spells it and the run folder's <name>.jsonl
+    const char * help;
+    bool needs_model = false;        // asks the LLM (else a reference predictor, eval/predictors.h)
+    bool needs_contrast = false;     // the run's contrast set (captured once per model, pas/contrast.h)
+    bool needs_descriptions = false; // the subjects' personality descriptions (Big Five only)
+    bool steered = false;            // fitted per subject with an alpha: its results carry the alpha, its curve and the
+                                     // steering, and a subject it cannot fit is recorded as failed, not fatal
+    int  report_order = 0;           // where palign compare lists it (reference predictors first)
+    subject_result (*run)(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) = nullptr;
+};
+const std::vector<method_def> & method_defs();     // every method, in --method help order
+const method_def & method_def_of(eval_method m);
+const method_def * method_def_named(const std::string & name);   // nullptr if no method has this name
 
 // PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth)
 struct cv_result {

@@ -45,6 +45,7 @@ std::string scores_json(const scores & sc, int indent) {
     }
     j["summary"]    = summary;
     j["summary_n"]  = summary_n;
+    if (!sc.alpha_select.empty()) j["alpha_select"] = sc.alpha_select;
     j["n"]          = sc.n;
     j["n_ok"]       = sc.n_ok;
     ojson fails = ojson::array();
@@ -61,6 +62,7 @@ std::string scores_json(const scores & sc, int indent) {
         ojson js;
         js["subject"] = s.subject;
         for (const auto & f : sc.fields) js[f] = num(subject_field(s, f));
+        if (std::isfinite(s.alpha)) js["alpha"] = s.alpha;
         js["n_unk"]     = s.n_unk;
         js["n_missing"] = s.n_missing;
         ojson traits = ojson::object();

@@ -4,11 +4,12 @@
 //   { "inventory": "big5"|"sd3", "label": ..., "traits": [...],
 //     "summary": { "mean_O", "std_O", "mean_O_abs", "std_O_abs", ..., "composite" },   (see eval/scores.h)
 //     "summary_n": { same keys: number of subjects averaged },
+//     "alpha_select": "cv" | "oracle" (steered methods only: how each subject's alpha was chosen),
 //     "n": subjects attempted, "n_ok": subjects with a full set of traits (the summary's subjects),
 //     "failures": [ { "subject", "cause" } ] (every attempted subject not in the summary: a fit that failed, a trait
 //                 with no scored item), "n_subjects": subjects with item records (below),
 //     "n_subjects", "n_items", "n_used", "n_unk", "n_missing", "counts": { "A".."E", "UNK" },
-//     "subjects": [ { "subject", "composite", "mean_O", ... (the summary fields for this subject),
+//     "subjects": [ { "subject", "composite", "mean_O", ... (the summary fields for this subject), ["alpha"] (steered),
 //                     "n_unk", "n_missing",
 //                     "traits": { "O": { "n_items", "n", "n_unk", "n_missing", "counts": {...} }, ... },
 //                     "items": [ { "id", "trait", "key": "+"|"-", "model": "A".."E"|"UNK", "model_value": 5..1|0,

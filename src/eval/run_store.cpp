@@ -143,7 +143,7 @@ json result_to_json(const inventory & inv, const subject & s, const stored_resul
         items.push_back(it);
     }
     j["items"] = items;
-    if (r.result.method == eval_method::pas) {
+    if (method_def_of(r.result.method).steered) {
         const subject_result & sr = r.result;
         j["alpha"] = sr.alpha;
         j["alpha_select"] = alpha_select_name(sr.select);
@@ -200,7 +200,7 @@ stored_result result_from_json(const inventory & inv, const json & j, const std:
             r.result.scores.items.push_back(ir);
         }
         compute_subject_stats(inv, r.result.scores);
-        if (r.result.method == eval_method::pas) {
+        if (method_def_of(r.result.method).steered) {
             r.result.alpha = j.at("alpha").get<double>();
             r.result.select = j.at("alpha_select").get<std::string>() == "cv" ? alpha_select::cv : alpha_select::eval;
             for (const json & pt : j.at("alpha_curve")) r.result.curve.push_back({pt[0].get<double>(), pt[1].is_null() ? NAN : pt[1].get<double>()});

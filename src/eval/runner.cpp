@@ -38,7 +38,7 @@ eval_job::eval_job(context * ctx, const runner_params & p) : ctx_(ctx), p_(p) {
     }
     for (eval_method m : p.methods) {
         if (eval_method_needs_model(m) && !ctx) fail(strfmt("method %s needs a model", eval_method_name(m)), "pass --model or --hf");
-        if (m == eval_method::personality_prompt) {
+        if (method_def_of(m).needs_descriptions) {
             if (p.kind != inventory_kind::big5) fail("method personality-prompt: descriptions exist for the Big Five subjects only", "drop it for --inventory sd3");
             descriptions_ = load_personality_prompts(ddir);
             env_.descriptions = &descriptions_;
@@ -86,7 +86,7 @@ json eval_job::config() const {
 }
 
 void eval_job::prepare(eval_method m) {
-    if (m == eval_method::pas && !env_.contrast) {
+    if (method_def_of(m).needs_contrast && !env_.contrast) {
         contrast_params cp;
         cp.system = PROMPT_SYSTEM_DEFAULT;
         cp.chat = p_.eval.ask.chat;
@@ -108,7 +108,7 @@ stored_result eval_job::evaluate(eval_method m, const subject & s) {
         r.result = eval_subject(env_, s, m, p_.eval);
     } catch (const palign::error & e) {
         // a subject the method cannot handle (e.g. PAS when all answers agree) is recorded, not fatal
-        if (m != eval_method::pas) throw;
+        if (!method_def_of(m).steered) throw;
         r.error = e.what();
     }
     return r;
@@ -116,7 +116,7 @@ stored_result eval_job::evaluate(eval_method m, const subject & s) {
 
 std::string method_label(eval_method m, alpha_select select) {
     std::string label = eval_method_name(m);
-    if (m == eval_method::pas) label += std::string(" (alpha selection: ") + alpha_select_name(select) + ")";
+    if (method_def_of(m).steered) label += std::string(" (alpha selection: ") + alpha_select_name(select) + ")";
     return label;
 }
 
@@ -139,13 +139,15 @@ method_summary summarize_method(const run_store & store, const inventory & inv, 
             continue;
         }
         ss.push_back(it->second.result.scores);
-        if (m == eval_method::pas) {
+        if (method_def_of(m).steered) ss.back().alpha = it->second.result.alpha;
+        if (method_def_of(m).steered) {
             ms.alphas.push_back(it->second.result.alpha);
             ms.n_not_converged += it->second.result.fit.n_not_converged > 0;
             ms.n_tied_at_cut += it->second.result.fit.n_tied_at_cut > 0;
         }
     }
     ms.sc = aggregate_scores(inv, ss, method_label(m, select), failed);
+    if (method_def_of(m).steered) ms.sc.alpha_select = select == alpha_select::eval ? "oracle" : "cv";
     std::stable_sort(ms.sc.failures.begin(), ms.sc.failures.end(),
                      [&](const auto & a, const auto & b) { return order[a.first] < order[b.first]; });
     if (write) write_scores(ms.sc, store.dir() + "/" + eval_method_name(m));
@@ -189,7 +191,8 @@ std::string summary_table(const inventory & inv, const std::vector<method_summar
     t += strfmt(" %9s %8s  %-14s %-24s %s\n", "composite", "log-loss", "answer rule", "answers A/B/C/D/E/UNK", "alpha");
     for (const auto & m : ms) {
         std::string name = eval_method_name(m.method);
-        if (m.method == eval_method::pas) name += p.select == alpha_select::eval ? " [oracle]" : " [cv]";
+        const bool steered = method_def_of(m.method).steered;
+        if (steered) name += p.select == alpha_select::eval ? " [oracle]" : " [cv]";
         t += strfmt("%-22s %4d %4d", name.c_str(), m.sc.n, m.sc.n_ok);
         for (const auto & tr : inv.traits) {
             auto it = m.sc.summary.find("mean_" + tr + "_abs");
@@ -204,7 +207,7 @@ std::string summary_table(const inventory & inv, const std::vector<method_summar
         t += strfmt("  %-14s", rule.c_str());
         t += strfmt(" %-24s", strfmt("%d/%d/%d/%d/%d/%d", m.sc.counts[0], m.sc.counts[1], m.sc.counts[2], m.sc.counts[3],
                                       m.sc.counts[4], m.sc.counts[5]).c_str());
-        if (m.method == eval_method::pas) {
+        if (steered) {
             std::map<double, int> hist;
             for (double a : m.alphas) hist[a]++;
             std::string h;

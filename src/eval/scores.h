@@ -72,6 +72,7 @@ struct subject_scores {
     double composite = NAN;                // sum of the traits' mean_abs
     int n_unk = 0, n_missing = 0;
     std::string failure;                   // why composite is NaN ("" when it is finite)
+    double alpha = NAN;                    // steered methods (PAS): the alpha this subject was evaluated at
 
     const trait_stats * trait(const std::string & t) const;   // nullptr if not a trait
 };
@@ -79,6 +80,7 @@ struct subject_scores {
 struct scores {
     inventory_kind kind = inventory_kind::big5;
     std::string label;                            // free text: method / model, copied into the reports
+    std::string alpha_select;                     // steered methods: "cv" or "oracle" (chosen on the evaluation items); ""
     std::vector<std::string> traits;              // inventory trait order
     std::vector<std::string> fields;              // summary field names, in report order (see summary_fields)
     std::map<std::string, double> summary;        // field -> mean over subjects

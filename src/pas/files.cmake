@@ -8,6 +8,8 @@ set(PALIGN_PAS_SOURCES
     src/pas/contrast.cpp
     src/pas/pas.cpp
     src/pas/steer_file.cpp
+    src/pas/steer_load.cpp
     src/pas/bake.cpp
+    src/pas/cvec.cpp
 )
 set(PALIGN_PAS_LIBS Eigen3::Eigen)

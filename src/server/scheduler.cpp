@@ -5,7 +5,6 @@
 #include "util/error.h"
 #include "util/log.h"
 
-#include "llama.h"
 
 #include <algorithm>
 #include <chrono>
@@ -156,8 +155,7 @@ void scheduler::finish(slot & s, const std::string & reason, const std::string &
         else if (reason == "cancelled") stats_.jobs_cancelled++;
         else stats_.jobs_done++;
     }
-    if (s.smpl) llama_sampler_free(s.smpl);
-    s.smpl = nullptr;
+    s.smpl.reset();
     s.job.reset();
     s.last = -1;
 }
@@ -199,7 +197,7 @@ bool scheduler::step() {
     try {
         ctx_.decode(rows, [&](size_t ri, const float * lg) {
             slot & s = slots_[row_slot[ri]];
-            const int tok = sample_logits(s.smpl, lg, n_vocab);
+            const int tok = sample_logits(s.smpl.get(), lg, n_vocab);
             s.last = tok;
         });
     } catch (const std::exception & e) {

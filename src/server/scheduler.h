@@ -75,7 +75,7 @@ private:
         int last = -1;                           // last sampled token, to decode next
         int n_gen = 0;
         std::string raw;                         // generated text before stop handling
-        llama_sampler * smpl = nullptr;
+        llama_sampler_ptr smpl;
     };
 
     void loop();
