@@ -401,6 +401,10 @@ TEST(arch_check, layout_problems) {
     layers[1].wo_input = "an unnamed MUL";   // a gate between attention and W_o (qwen3next-style)
     EXPECT_NE(attention_layout_problem(info, layers).find("layer 1's kqv_out reaches the output projection through 'an unnamed MUL'"),
               std::string::npos);
+    layers[1].wo_input = "an unnamed MUL_MAT";   // llama.cpp's Hadamard rotation of kqv_out (quantized caches)
+    EXPECT_NE(attention_layout_problem(info, layers).find("through 'an unnamed MUL_MAT', not directly"), std::string::npos);
+    layers[1].wo_input = "kqv_out-1 (reshaped)";   // a reshape keeps the values and their order
+    EXPECT_EQ(attention_layout_problem(info, layers), "");
     layers[1] = ok(1);
     layers[1].wo = false;
     EXPECT_NE(attention_layout_problem(info, layers).find("layer 1: no product with blk.1.attn_output.weight"), std::string::npos);
