@@ -30,7 +30,7 @@ static int wo_layer(const std::string & name) {
     if (name.size() <= sizeof(pre) - 1 + sizeof(suf) - 1 || name.compare(0, sizeof(pre) - 1, pre) != 0 ||
         name.compare(name.size() - (sizeof(suf) - 1), sizeof(suf) - 1, suf) != 0) return -1;
     const std::string num = name.substr(sizeof(pre) - 1, name.size() - (sizeof(pre) - 1) - (sizeof(suf) - 1));
-    if (num.empty() || num.find_first_not_of("0123456789") != std::string::npos) return -1;
+    if (num.empty() || num.size() > 6 || num.find_first_not_of("0123456789") != std::string::npos) return -1;
     return std::stoi(num);
 }
 
