@@ -126,10 +126,13 @@ context::context(const model & m, const context_params & params) : model_(m), pa
         ctx_.reset();
         fail(strfmt("%s: probe decode failed (llama_decode = %d)", path.c_str(), rc));
     }
-    if (!hook_.any_layer_seen()) {
+    // the graph must have per-head attention outputs that W_o reads as they are (README: Architectures)
+    const std::string problem = attention_layout_problem(m.info(), hook_.probe());
+    if (!problem.empty()) {
         ctx_.reset();
-        fail(strfmt("%s: architecture '%s' is not supported: no kqv_out attention tensors in its graph",
-                    path.c_str(), m.info().arch.c_str()), "palign steers llama.cpp attention architectures");
+        fail(strfmt("%s: architecture '%s' is not supported: %s", path.c_str(), m.info().arch.c_str(), problem.c_str()),
+             hook_.any_layer_seen() ? "palign steers per-head attention outputs that feed attn_output directly (README: Architectures)"
+                                    : "palign steers llama.cpp attention architectures");
     }
     if (in_graph) gsteer_ = std::make_unique<graph_steer>(ctx_.get(), m.info(), hook_.layers_seen());
 }

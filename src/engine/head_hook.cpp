@@ -13,7 +13,78 @@
 namespace palign {
 
 head_hook::head_hook(const model_info & info)
-    : info_(info), steer_layer_(info.n_layer, false), row_off_(info.n_layer, 0), seen_(info.n_layer, false) {}
+    : info_(info), steer_layer_(info.n_layer, false), row_off_(info.n_layer, 0), seen_(info.n_layer, false),
+      probe_(info.n_layer) {}
+
+// a graph tensor's own name: the scheduler names copies on another backend "<backend>#<name>#<copy>"
+static std::string base_name(const char * name) {
+    std::string s = name;
+    const size_t a = s.find('#'), b = s.rfind('#');
+    if (a != std::string::npos && b > a) s = s.substr(a + 1, b - a - 1);
+    return s;
+}
+
+// il of "blk.<il>.attn_output.weight", else -1
+static int wo_layer(const std::string & name) {
+    static const char pre[] = "blk.", suf[] = ".attn_output.weight";
+    if (name.size() <= sizeof(pre) - 1 + sizeof(suf) - 1 || name.compare(0, sizeof(pre) - 1, pre) != 0 ||
+        name.compare(name.size() - (sizeof(suf) - 1), sizeof(suf) - 1, suf) != 0) return -1;
+    const std::string num = name.substr(sizeof(pre) - 1, name.size() - (sizeof(pre) - 1) - (sizeof(suf) - 1));
+    if (num.empty() || num.size() > 6 || num.find_first_not_of("0123456789") != std::string::npos) return -1;
+    return std::stoi(num);
+}
+
+std::string attention_layout_problem(const model_info & info, const std::vector<layer_probe> & layers) {
+    bool any = false;
+    for (size_t il = 0; il < layers.size(); il++) {
+        const layer_probe & l = layers[il];
+        if (!l.kqv) continue;
+        any = true;
+        if (l.type != GGML_TYPE_F32 || l.width != info.n_embd_v()) {
+            return strfmt("layer %zu's attention output (kqv_out) is %s with %lld values per token, not n_head x head_dim = "
+                          "%d x %d f32 (head_dim from %s.attention.value_length; multi-head latent attention and per-layer head sizes "
+                          "are not supported)", il,
+                          l.type >= 0 && l.type < GGML_TYPE_COUNT ? ggml_type_name((ggml_type) l.type) : "?",
+                          (long long) l.width, info.n_head, info.head_dim, info.arch.c_str());
+        }
+        if (!l.wo) return strfmt("layer %zu: no product with blk.%zu.attn_output.weight follows its kqv_out", il, il);
+        const std::string kqv = "kqv_out-" + std::to_string(il);
+        if (l.wo_input != kqv && l.wo_input != kqv + " (reshaped)") {
+            return strfmt("layer %zu's kqv_out reaches the output projection through '%s', not directly, so a delta on "
+                          "it is not a bias W_o * delta", il, l.wo_input.c_str());
+        }
+    }
+    if (!any) return "no kqv_out attention tensors in its graph";
+    return "";
+}
+
+std::vector<float> * head_hook::watched(const ggml_tensor * t) const {
+    if (!watch_.empty()) {
+        auto it = watch_.find(t->name);
+        if (it != watch_.end()) return it->second;
+    }
+    if (watch_product_.empty() || t->op != GGML_OP_MUL_MAT || !t->src[0]) return nullptr;
+    auto it = watch_product_.find(base_name(t->src[0]->name));
+    return it == watch_product_.end() ? nullptr : it->second;
+}
+
+// probe decode: the shape of each kqv_out, and what the output projection of each layer reads
+void head_hook::probe_node(const ggml_tensor * t) {
+    bool steered = false;
+    const int il = kqv_layer(t->name, steered);
+    if (il >= 0 && !steered) {
+        probe_[il].kqv   = true;
+        probe_[il].width = t->ne[0];
+        probe_[il].type  = t->type;
+        return;
+    }
+    if (t->op != GGML_OP_MUL_MAT || !t->src[0] || !t->src[1]) return;
+    const int wl = wo_layer(base_name(t->src[0]->name));
+    if (wl < 0 || wl >= info_.n_layer || probe_[wl].wo) return;
+    probe_[wl].wo = true;
+    const std::string in = base_name(t->src[1]->name);
+    probe_[wl].wo_input = !in.empty() ? in : std::string("an unnamed ") + ggml_op_desc(t->src[1]);
+}
 
 bool head_hook::callback(ggml_tensor * t, bool ask, void * user_data) {
     return static_cast<head_hook *>(user_data)->on_tensor(t, ask);
@@ -63,7 +134,8 @@ void head_hook::end() {
 }
 
 void head_hook::watch(const std::string & name, std::vector<float> * out) { watch_[name] = out; }
-void head_hook::unwatch_all() { watch_.clear(); }
+void head_hook::watch_product(const std::string & weight, std::vector<float> * out) { watch_product_[weight] = out; }
+void head_hook::unwatch_all() { watch_.clear(); watch_product_.clear(); }
 
 bool head_hook::any_layer_seen() const {
     for (bool b : seen_) if (b) return true;
@@ -100,22 +172,22 @@ static void rows_get(const ggml_tensor * t, int r0, int n, float * dst) {
 bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
     bool steered = false;
     int il = kqv_layer(t->name, steered);
+    std::vector<float> * out = watched(t);
     if (ask) {
-        if (il < 0) return !watch_.empty() && watch_.count(t->name) > 0;
+        if (probing_) probe_node(t);
+        if (out) return true;
+        if (il < 0) return false;
         // capture reads kqv_steer-<il> when the graph steers itself (what W_o sees), else kqv_out-<il>
         if (steered) return capture_ && after_graph_steer_;
         return probing_ || steer_layer_[il] || (capture_ && !after_graph_steer_);
     }
     // data phase (only for tensors asked for above): always return true (false would abort the compute)
-    if (il < 0) {
-        auto it = watch_.find(t->name);
-        if (it != watch_.end() && t->type == GGML_TYPE_F32) {
-            size_t old = it->second->size();
-            it->second->resize(old + (size_t) t->ne[0] * t->ne[1]);
-            rows_get(t, 0, (int) t->ne[1], it->second->data() + old);
-        }
-        return true;
+    if (out && t->type == GGML_TYPE_F32 && t->ne[2] == 1 && t->ne[3] == 1 && ggml_is_contiguous_rows(t)) {
+        const size_t old = out->size();   // a watched kqv_out-<il> as computed, before callback steering
+        out->resize(old + (size_t) t->ne[0] * t->ne[1]);
+        rows_get(t, 0, (int) t->ne[1], out->data() + old);
     }
+    if (il < 0) return true;
     if (!steered) seen_[il] = true;
     const int64_t n_embd_v = info_.n_embd_v();
     if (t->type != GGML_TYPE_F32 || t->ne[0] != n_embd_v || !ggml_is_contiguous_rows(t)) {

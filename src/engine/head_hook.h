@@ -4,6 +4,7 @@
 
 #include "engine/model.h"
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -13,6 +14,20 @@ struct ggml_tensor;
 namespace palign {
 
 struct steering;
+
+// What the probe decode saw of one layer's attention output: palign steers and captures kqv_out-<il> as
+// n_head heads of head_dim values that the output projection (blk.<il>.attn_output.weight) reads as they are.
+struct layer_probe {
+    bool kqv = false;            // the graph has kqv_out-<il>
+    int64_t width = 0;           // its values per token
+    int type = -1;               // its ggml_type
+    bool wo = false;             // a product with blk.<il>.attn_output.weight was met
+    std::string wo_input;        // that product's input: "kqv_out-<il>" when it reads kqv_out directly
+};
+
+// "" when the layers fit palign's steering (some layer has kqv_out; each such layer has n_head * head_dim
+// f32 values per token that attn_output reads directly), else the first reason why not, as one phrase
+std::string attention_layout_problem(const model_info & info, const std::vector<layer_probe> & layers);
 
 // kqv_out-<il> is the attention result before the output projection: [n_head*head_dim, n_tokens] f32,
 // head h at columns [h*head_dim, (h+1)*head_dim); kqv_steer-<il> is the same after in-graph steering
@@ -34,9 +49,12 @@ public:
                bool after_graph_steer = false);
     void end();    // throws if the callback saw something wrong during the decode
 
-    // tests and diagnostics: copy every row of an arbitrary named graph tensor (e.g. "ffn_inp-3"),
-    // appended per decode as [n_rows][ne0]
+    // tests and diagnostics: copy every row of an arbitrary named graph tensor (e.g. "ffn_inp-3"; a kqv_out-<il>
+    // as computed, before callback steering), appended per decode as [n_rows][ne0]
     void watch(const std::string & name, std::vector<float> * out);
+    // the same for the matrix product with a weight (e.g. "blk.0.attn_output.weight": W_o's output, before
+    // any bias, norm or residual), whatever llama.cpp named the product
+    void watch_product(const std::string & weight, std::vector<float> * out);
     void unwatch_all();
 
     // probe decode: ask for every kqv_out so that layers_seen() tells which layers have one
@@ -44,7 +62,8 @@ public:
 
     const std::vector<bool> & layers_seen() const { return seen_; }   // kqv_out layers met so far
     bool any_layer_seen() const;
-    bool watching() const { return !watch_.empty(); }
+    const std::vector<layer_probe> & probe() const { return probe_; }   // filled by the probe decode
+    bool watching() const { return !watch_.empty() || !watch_product_.empty(); }
 
 private:
     bool on_tensor(ggml_tensor * t, bool ask);
@@ -61,8 +80,13 @@ private:
     bool probing_ = false;
     std::vector<int> row_off_;                 // rows of this decode already seen, per layer
     std::vector<bool> seen_;
+    std::vector<layer_probe> probe_;
     std::map<std::string, std::vector<float> *> watch_;
+    std::map<std::string, std::vector<float> *> watch_product_;
     std::string err_;
+
+    void probe_node(const ggml_tensor * t);
+    std::vector<float> * watched(const ggml_tensor * t) const;   // where a watched tensor's rows go, else nullptr
 };
 
 } // namespace palign

@@ -173,7 +173,7 @@ model::model(const model_params & params) : params_(params) {
         model_.reset();
         fail(strfmt("%s: architecture '%s' has no attention heads (n_layer=%d n_head=%d head_dim=%d)",
                     path.c_str(), info_.arch.c_str(), info_.n_layer, info_.n_head, info_.head_dim),
-             "palign needs a llama.cpp attention architecture");
+             "palign steers attention heads; recurrent and state-space architectures (mamba, rwkv) have none");
     }
 }
 

@@ -1,5 +1,6 @@
-// Test model presets: the template families palign tests (Llama-3, Llama-2, Mistral, Qwen3) and the
-// Qwen3-0.6B-shaped benchmark model, each with its real vocabulary and chat template.
+// Test model presets: the template families palign tests (Llama-3, Llama-2, Mistral, Qwen3), one small model per
+// architecture of the matrix (tests/test_arch.cpp), and the benchmark shapes, each with a real vocabulary and
+// chat template.
 #pragma once
 
 #include "engine/test_model.h"

@@ -9,10 +9,14 @@
 
 namespace palign {
 
-// llama.cpp v0.4.0 loaders that read blk.N.attn_output.bias (optional or required) for decoder models
+// llama.cpp v0.4.0 architectures whose loader reads blk.N.attn_output.bias (optional or required) and whose graph
+// adds it after W_o (src/models/*.cpp: create_tensor(LLM_TENSOR_ATTN_OUT, "bias") and wo_b passed to build_attn).
+// Not here although their loader reads it: ernie4_5, falcon-h1, llada, refact (the graph ignores the bias), and
+// the encoders (bert & co.). tests/test_arch.cpp checks this list against the loader for the matrix architectures.
 static const char * k_bias_archs[] = {
-    "llama", "mistral3", "granite", "minicpm", "deci", "phi2", "phimoe", "starcoder", "starcoder2", "gpt2",
-    "gptneox", "mpt", "bloom", "refact", "codeshell", "apertus", "nemotron", "jais",
+    "llama", "mistral3", "granite", "granitemoe", "granite_swa", "granitehybrid", "minicpm", "deci", "phi2", "phimoe",
+    "starcoder", "starcoder2", "gpt2", "gptneox", "mpt", "bloom", "codeshell", "apertus", "nemotron", "nemotron_h",
+    "nemotron_h_moe", "jais", "jais2", "gpt-oss",
 };
 
 bool bake_supported(const std::string & arch) {
@@ -24,7 +28,7 @@ size_t bake_steering(const std::string & model_path, const model_info & info, co
     if (!bake_supported(info.arch)) {
         fail(strfmt("%s: architecture '%s': llama.cpp's loader for it does not read blk.N.attn_output.bias, so a baked "
                     "steering would be ignored", model_path.c_str(), info.arch.c_str()),
-             "use palign chat --steer or palign serve (the engine steers any attention architecture at run time)");
+             "steer it at run time instead: palign chat -s STEER.gguf, or palign serve --profiles DIR (any architecture palign supports)");
     }
     std::vector<std::string> names;
     for (int il = 0; il < info.n_layer; il++) {
