@@ -7,6 +7,7 @@
 #include "pas/pas.h"
 #include "pas/steer_file.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/paths.h"
 
 #include <algorithm>
@@ -54,13 +55,13 @@ void register_align(CLI::App & app) {
         model m(mo.params());
         context ctx(m, mo.ctx);
         const align_result r = align_person(ctx, inv, person, ap, answers);
-        if (r.n_unused) fprintf(stderr, "align: %d answered items outside the align set are not used\n", r.n_unused);
+        if (r.n_unused) log_note("%d answered items outside the align set are not used", r.n_unused);
         const steer_file & sf = r.file;
         if (sf.alpha_select == "cv") {
             printf("alpha by %d-fold cross-validation on %d answers (composite error on held-out answers):\n", ap.e.cv_folds, sf.n_answers);
             for (const auto & pt : r.cv.curve) printf("  alpha %-5g %.3f%s\n", pt.alpha, pt.composite, pt.alpha == r.cv.alpha ? "  <- chosen" : "");
         }
-        for (const auto & w : r.warnings) fprintf(stderr, "palign: warning: %s\n", w.c_str());
+        for (const auto & w : r.warnings) log_warn("%s", w.c_str());
         steer_file_write(sf, out);
         fputs(steer_file_describe(sf).c_str(), stdout);
         printf("wrote %s\n", out.c_str());

@@ -127,9 +127,8 @@ void register_eval(CLI::App & app) {
         bool all_scored = true;
         for (const auto & x : ms) all_scored &= x.sc.n_ok > 0;
         if (!all_scored) {
-            fflush(stdout);
-            fprintf(stderr, "palign: warning: no subject has every trait scored for some method (the failed: lines above say "
-                            "why); its means are undefined and no comparison is made; reports written\n");
+            log_warn("no subject has every trait scored for some method (the failed: lines above say why); its means are "
+                     "undefined and no comparison is made; reports written");
         } else if (ms.size() > 1) {
             // several methods: their means with bootstrap intervals and the paired differences
             std::vector<method_run> runs;
@@ -140,7 +139,7 @@ void register_eval(CLI::App & app) {
             try {
                 fputs(comparison_table(compare_runs(runs)).c_str(), stdout);
             } catch (const palign::error & err) {   // e.g. no subject scored by every method: the reports still stand
-                fprintf(stderr, "palign: warning: no comparison: %s\n", err.what());
+                log_warn("no comparison: %s", err.what());
             }
         }
         printf("reports: %s/<method>.json, .csv, .items.csv\n", out.c_str());

@@ -4,6 +4,7 @@
 #include "cli/options.h"
 #include "pas/cvec.h"
 #include "util/error.h"
+#include "util/log.h"
 
 #include <cstdio>
 
@@ -25,9 +26,8 @@ void register_export_cvec(CLI::App & app) {
         printf("wrote %s: control vector of %s (alpha %g) for %s, %d layers\n", out.c_str(), ls->file.person.c_str(),
                std::isnan(alpha) ? ls->file.alpha : alpha, model_path.c_str(), r.n_layers);
         printf("use: llama-cli -m %s --control-vector %s\n", model_path.c_str(), out.c_str());
-        fprintf(stderr, "palign: note: a control vector is an APPROXIMATION of PAS: llama.cpp adds it after each layer's "
-                        "feed-forward block, which therefore does not see it%s; for exact steering use palign chat -s, palign "
-                        "serve or palign bake\n",
+        log_note("a control vector is an APPROXIMATION of PAS: llama.cpp adds it after each layer's feed-forward block, "
+                 "which therefore does not see it%s; for exact steering use palign chat -s, palign serve or palign bake",
                 r.n_dropped_heads ? strfmt(", and never to layer 0 (%d steered heads there are dropped)", r.n_dropped_heads).c_str() : "");
     });
 }

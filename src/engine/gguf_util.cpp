@@ -64,6 +64,23 @@ std::map<std::string, gguf_tensor_f32> gguf_read_tensors(const std::string & pat
     return out;
 }
 
+// f32 tensors added to a GGUF being written, their data in a ggml context that the caller keeps alive until written
+static std::unique_ptr<ggml_context, void (*)(ggml_context *)> add_f32_tensors(gguf_context * dst, const std::vector<gguf_tensor_f32> & tensors) {
+    size_t size = ggml_tensor_overhead() * (tensors.size() + 1);
+    for (const auto & t : tensors) size += t.data.size() * sizeof(float) + 64;
+    ggml_init_params ip = { size, nullptr, false };
+    std::unique_ptr<ggml_context, void (*)(ggml_context *)> c(ggml_init(ip), ggml_free);
+    for (const auto & t : tensors) {
+        int64_t ne[4] = {1, 1, 1, 1};
+        for (size_t d = 0; d < t.ne.size() && d < 4; d++) ne[d] = t.ne[d];
+        ggml_tensor * gt = ggml_new_tensor(c.get(), GGML_TYPE_F32, (int) t.ne.size(), ne);
+        ggml_set_name(gt, t.name.c_str());
+        memcpy(gt->data, t.data.data(), t.data.size() * sizeof(float));
+        gguf_add_tensor(dst, gt);
+    }
+    return c;
+}
+
 void gguf_copy_with(const std::string & in, const std::string & out,
                     const std::vector<gguf_tensor_f32> & tensors,
                     const std::map<std::string, std::string> & meta_str) {
@@ -72,12 +89,6 @@ void gguf_copy_with(const std::string & in, const std::string & out,
     std::unique_ptr<gguf_context, void (*)(gguf_context *)> dst_guard(dst, gguf_free);
     gguf_set_kv(dst, src.g);
     for (const auto & kv : meta_str) gguf_set_val_str(dst, kv.first.c_str(), kv.second.c_str());
-
-    size_t extra = ggml_tensor_overhead() * (tensors.size() + 1);
-    for (const auto & t : tensors) extra += t.data.size() * sizeof(float) + 64;
-    ggml_init_params ip = { extra, nullptr, false };
-    ggml_context * ectx = ggml_init(ip);
-    std::unique_ptr<ggml_context, void (*)(ggml_context *)> ectx_guard(ectx, ggml_free);
 
     auto replaced = [&](const char * name) {
         for (const auto & t : tensors) if (t.name == name) return true;
@@ -89,14 +100,7 @@ void gguf_copy_with(const std::string & in, const std::string & out,
         if (replaced(name)) continue;
         gguf_add_tensor(dst, ggml_get_tensor(src.c, name));
     }
-    for (const auto & t : tensors) {
-        int64_t ne[4] = {1, 1, 1, 1};
-        for (size_t d = 0; d < t.ne.size() && d < 4; d++) ne[d] = t.ne[d];
-        ggml_tensor * gt = ggml_new_tensor(ectx, GGML_TYPE_F32, (int) t.ne.size(), ne);
-        ggml_set_name(gt, t.name.c_str());
-        memcpy(gt->data, t.data.data(), t.data.size() * sizeof(float));
-        gguf_add_tensor(dst, gt);
-    }
+    auto data = add_f32_tensors(dst, tensors);
     gguf_write_atomic(dst, out, "GGUF");
 }
 
@@ -107,19 +111,7 @@ void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> 
     std::unique_ptr<gguf_context, void (*)(gguf_context *)> dst_guard(dst, gguf_free);
     for (const auto & kv : meta_str) gguf_set_val_str(dst, kv.first.c_str(), kv.second.c_str());
     for (const auto & kv : meta_i32) gguf_set_val_i32(dst, kv.first.c_str(), kv.second);
-    size_t size = ggml_tensor_overhead() * (tensors.size() + 1);
-    for (const auto & t : tensors) size += t.data.size() * sizeof(float) + 64;
-    ggml_init_params ip = { size, nullptr, false };
-    ggml_context * c = ggml_init(ip);
-    std::unique_ptr<ggml_context, void (*)(ggml_context *)> c_guard(c, ggml_free);
-    for (const auto & t : tensors) {
-        int64_t ne[4] = {1, 1, 1, 1};
-        for (size_t d = 0; d < t.ne.size() && d < 4; d++) ne[d] = t.ne[d];
-        ggml_tensor * gt = ggml_new_tensor(c, GGML_TYPE_F32, (int) t.ne.size(), ne);
-        ggml_set_name(gt, t.name.c_str());
-        memcpy(gt->data, t.data.data(), t.data.size() * sizeof(float));
-        gguf_add_tensor(dst, gt);
-    }
+    auto data = add_f32_tensors(dst, tensors);
     gguf_write_atomic(dst, out, what);
 }
 

@@ -49,20 +49,18 @@ void pas_check_data(const pas_data & data) {
     }
 }
 
-pas_split pas_split_pairs(int n_pairs, uint64_t seed, int train_percent, int min_pairs) {
-    if (train_percent <= 0 || train_percent >= 100) {
-        fail(strfmt("pas split: train_percent = %d must be in 1..99", train_percent));
-    }
-    const int n_train = (int) ((int64_t) train_percent * n_pairs + 50) / 100;
-    if (n_pairs < std::max(min_pairs, 2) || n_train < 1 || n_train >= n_pairs) {
+// the shared checks and shuffle of both splits: n units (pairs or samples), the first n_train of a seeded
+// Fisher-Yates order train, the rest validation, each side sorted
+static pas_split split_units(int n, int n_train, int n_pairs, uint64_t seed, int train_percent, int min_pairs) {
+    if (n_pairs < std::max(min_pairs, 2) || n_train < 1 || n_train >= n) {
         fail(strfmt("pas split: too few contrast pairs: %d (need at least %d for a %d/%d train/validation split)",
                     n_pairs, std::max(min_pairs, 2), train_percent, 100 - train_percent),
              "only items answered 1-2 or 4-5 make pairs; neutral (3) and missing answers are dropped");
     }
-    std::vector<int> order(n_pairs);
-    for (int i = 0; i < n_pairs; ++i) { order[i] = i; }
+    std::vector<int> order(n);
+    for (int i = 0; i < n; ++i) { order[i] = i; }
     rng r(seed);
-    for (int i = n_pairs - 1; i > 0; --i) {
+    for (int i = n - 1; i > 0; --i) {
         std::swap(order[i], order[(size_t) r.below((uint64_t) i + 1)]);
     }
     pas_split sp;
@@ -73,29 +71,23 @@ pas_split pas_split_pairs(int n_pairs, uint64_t seed, int train_percent, int min
     return sp;
 }
 
-pas_split pas_split_samples(int n_samples, uint64_t seed, int train_percent, int min_pairs) {
+static void check_percent(int train_percent) {
     if (train_percent <= 0 || train_percent >= 100) {
         fail(strfmt("pas split: train_percent = %d must be in 1..99", train_percent));
     }
-    const int n_pairs = n_samples / 2;
+}
+
+pas_split pas_split_pairs(int n_pairs, uint64_t seed, int train_percent, int min_pairs) {
+    check_percent(train_percent);
+    const int n_train = (int) ((int64_t) train_percent * n_pairs + 50) / 100;
+    return split_units(n_pairs, n_train, n_pairs, seed, train_percent, min_pairs);
+}
+
+pas_split pas_split_samples(int n_samples, uint64_t seed, int train_percent, int min_pairs) {
+    check_percent(train_percent);
     const int n_train = (int) ((double) n_samples * (1.0 - (100 - train_percent) / 100.0));   // Python: int(n * (1 - 0.4))
-    if (n_pairs < std::max(min_pairs, 2) || n_train < 1 || n_train >= n_samples) {
-        fail(strfmt("pas split: too few contrast pairs: %d (need at least %d for a %d/%d train/validation split)",
-                    n_pairs, std::max(min_pairs, 2), train_percent, 100 - train_percent),
-             "only items answered 1-2 or 4-5 make pairs; neutral (3) and missing answers are dropped");
-    }
-    std::vector<int> order(n_samples);
-    for (int i = 0; i < n_samples; ++i) { order[i] = i; }
-    rng r(seed);
-    for (int i = n_samples - 1; i > 0; --i) {
-        std::swap(order[i], order[(size_t) r.below((uint64_t) i + 1)]);
-    }
-    pas_split sp;
+    pas_split sp = split_units(n_samples, n_train, n_samples / 2, seed, train_percent, min_pairs);
     sp.by_sample = true;
-    sp.train.assign(order.begin(), order.begin() + n_train);
-    sp.val.assign(order.begin() + n_train, order.end());
-    std::sort(sp.train.begin(), sp.train.end());
-    std::sort(sp.val.begin(), sp.val.end());
     return sp;
 }
 

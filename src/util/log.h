@@ -10,5 +10,8 @@ enum class log_level { error = 0, warn = 1, info = 2, debug = 3 };
 void log_set_level(log_level lvl);   // default: warn (llama.cpp's chatter hidden)
 log_level log_get_level();
 void log_msg(log_level lvl, const char * fmt, ...) __attribute__((format(printf, 2, 3)));
+// one line "palign: warning: <message>" / "palign: note: <message>" (shown at the default level)
+void log_warn(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_note(const char * fmt, ...) __attribute__((format(printf, 1, 2)));
 
 } // namespace palign
