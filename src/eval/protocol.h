@@ -31,6 +31,7 @@
 namespace palign {
 
 class context;
+class progress;
 
 // LLM methods, then the reference predictors that use no model (eval/predictors.h)
 enum class eval_method { none, few_shot, personality_prompt, pas, constant, subject_median, trait_key_median, facet_key_median };
@@ -80,13 +81,14 @@ struct subject_result {
 
 subject_result eval_subject(const eval_env & env, const subject & s, eval_method m, const eval_params & p);
 
-// PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth)
+// PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth);
+// bar (optional): one step per fold and alpha asked (folds x grid in all)
 struct cv_result {
     double alpha = NAN;
     double error = NAN;                    // composite on the held-out align items at that alpha
     std::vector<alpha_point> curve;
 };
-cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p);
+cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p, progress * bar = nullptr);
 
 // the cross-validation folds of n align items: per fold its train and held-out (test) indices, ascending;
 // k = cv_folds clamped to [2, n]; a deterministic shuffle from the seed and the subject id
