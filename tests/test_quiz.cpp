@@ -286,7 +286,7 @@ TEST(quiz_cli, score_an_existing_file) {
         EXPECT_EQ(prof["domains"][t]["raw"].get<int>(), raw) << t;
         EXPECT_NEAR(prof["domains"][t]["mean"].get<double>(), (double) raw / n, 1e-12) << t;
         // the radar's mark for the person carries the same mean
-        const std::string mark = std::string("data-chart=\"domains\" data-series=\"you (") + f + ")\" data-key=\"" + t + "\" data-value=\"";
+        const std::string mark = "data-chart=\"domains\" data-series=\"you (scored.json)\" data-key=\"" + std::string(t) + "\" data-value=\"";
         const size_t at = page.find(mark);
         ASSERT_NE(at, std::string::npos) << mark;
         EXPECT_NEAR(std::stod(page.substr(at + mark.size())), (double) raw / n, 1e-12) << t;
@@ -323,7 +323,7 @@ TEST(quiz_cli, align_and_test_read_the_file) {
         EXPECT_DOUBLE_EQ(t["person"]["domains"][d]["mean"].get<double>(), q["domains"][d]["mean"].get<double>()) << d;
     }
     const std::string page = read_file(th);
-    for (const char * series : {"plain model", "steered (alpha 2)", "person ("}) {
+    for (const char * series : {"plain model", "steered (alpha 2)", "person (person.json)"}) {
         EXPECT_NE(page.find(std::string("data-chart=\"domains\" data-series=\"") + series), std::string::npos) << series;
         EXPECT_NE(page.find(std::string("data-chart=\"facets\" data-series=\"") + series), std::string::npos) << series;
     }

@@ -44,6 +44,10 @@ const std::string & run_dir() {
     const int fd = open((std::string(PALIGN_BIN_DIR) + "/test-report-run.lock").c_str(), O_CREAT | O_RDWR, 0644);
     flock(fd, LOCK_EX);
     if (!file_exists(want + "/pas.json")) {
+        std::error_code ec;   // the runs of earlier palign binaries
+        for (const auto & e : fs::directory_iterator(PALIGN_BIN_DIR, ec)) {
+            if (e.path().filename().string().rfind("test-report-run-", 0) == 0) fs::remove_all(e.path(), ec);
+        }
         const std::string tmp = want + ".tmp." + std::to_string(getpid());
         std::string text;
         const int rc = run_cmd(bin + " eval -m " + palign_test::model_path("llama3") + " --method none,pas,constant --subjects 0:3 "

@@ -48,6 +48,7 @@ void register_demo(CLI::App & app) {
     cmd->callback([] {
         printf("palign demo: the evaluation on a generated %s test model with RANDOM weights (no download); output in %s\n",
                preset.c_str(), out.c_str());
+        fflush(stdout);   // before anything else is said on stderr
         const std::string ddir = data_dir(data_dir_opt);
         mkdir(model_dir.c_str(), 0755);
         const std::string path = model_dir + "/palign-test-" + preset + ".gguf";
@@ -73,8 +74,7 @@ void register_demo(CLI::App & app) {
         rp.eval.alpha_grid = {0, 2, 4};
         rp.eval.cv_folds = 3;
         const auto ms = run_eval(&ctx, rp);
-        printf("palign demo — model: %s\n", path.c_str());
-        random_weights_banner(m.info().arch.c_str());
+        printf("\npalign demo — model: %s (RANDOM weights: the pipeline, not what PAS achieves)\n", path.c_str());
         const inventory inv = load_inventory(inventory_kind::big5, ddir);
         fputs(summary_table(inv, ms, rp.eval).c_str(), stdout);
         write_file_atomic(out + "/report.html", run_report_html({out}, report_params{}));

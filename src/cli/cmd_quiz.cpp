@@ -12,6 +12,7 @@
 #include "util/paths.h"
 
 #include <cstdio>
+#include <filesystem>
 
 namespace palign {
 
@@ -41,7 +42,8 @@ static std::string resume_command(const std::string & inv_name, const std::strin
 static void write_profile_files(const personality_profile & p, const std::string & source, const std::string & html, const std::string & json) {
     std::vector<std::pair<std::string, std::string>> files;
     if (!html.empty()) {
-        files.emplace_back(html, profile_report_html("Personality profile: " + source, {{"you (" + source + ")", p}},
+        const std::string name = std::filesystem::path(source).filename().string();
+        files.emplace_back(html, profile_report_html("Personality profile: " + name, {{"you (" + name + ")", p}},
                                                      std::string(QUIZ_NO_NORMS) + "."));
     }
     if (!json.empty()) files.emplace_back(json, profile_json(p));

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 namespace palign {
@@ -86,7 +87,7 @@ void register_test(CLI::App & app) {
         std::string person_label;
         if (!answers_path.empty()) {
             person = std::make_unique<personality_profile>(compute_profile(inv, items, load_answer_file(answers_path, inv).answers, questionnaire));
-            person_label = "person (" + answers_path + ")";
+            person_label = "person (" + std::filesystem::path(answers_path).filename().string() + ")";
         }
         model m(mo.params());
         auto ls = load_steer_for(m, steer_path, alpha);
@@ -106,7 +107,7 @@ void register_test(CLI::App & app) {
             if (person) entries.push_back({person_label, *person});
             entries.push_back({"plain model", prof});
             if (ls) entries.push_back({strfmt("steered (alpha %g)", used_alpha), mp.steered});
-            files.emplace_back(html_out, profile_report_html("Personality profile: " + m.info().path, entries,
+            files.emplace_back(html_out, profile_report_html("Personality profile: " + std::filesystem::path(m.info().path).filename().string(), entries,
                                                              strfmt("%s on %s", m.info().path.c_str(), questionnaire.c_str()) +
                                                              (ls ? ", steered by " + steer_path : std::string()) + "."));
         }

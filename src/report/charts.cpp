@@ -16,7 +16,7 @@ static const double PI = 3.14159265358979323846;
 static double legend_width(const std::vector<std::string> & labels) {
     size_t m = 0;
     for (const auto & l : labels) m = std::max(m, l.size());
-    return labels.empty() ? 16.0 : std::min(320.0, 36.0 + 6.6 * (double) m);
+    return labels.empty() ? 16.0 : 36.0 + 6.6 * (double) std::min<size_t>(m, 45);
 }
 
 // legend entries from (x, y) downwards: a swatch (a filled square, or a dashed line) and the label
@@ -32,7 +32,12 @@ static std::string legend(double x, double y, const std::vector<std::string> & l
         } else {
             s += "<rect x=\"" + coord(x) + "\" y=\"" + coord(yy - 10) + "\" width=\"12\" height=\"12\" fill=\"" + colors[i] + "\"/>\n";
         }
-        s += svg_text(x + 20, yy, labels[i]);
+        if (labels[i].size() <= 44) {
+            s += svg_text(x + 20, yy, labels[i]);
+        } else {   // cut to the legend's width; the whole label in the tooltip (and in the table)
+            s += "<text x=\"" + coord(x + 20) + "\" y=\"" + coord(yy) + "\">" + xml_escape(labels[i].substr(0, 42)) + "...<title>" +
+                 xml_escape(labels[i]) + "</title></text>\n";
+        }
     }
     return s;
 }

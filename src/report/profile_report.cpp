@@ -56,10 +56,10 @@ std::string profile_report_html(const std::string & title, const std::vector<pro
     if (!facets.empty()) figs += html_figure(draw_radar(radar_for(entries, facets, "facets", "IPIP-NEO facets")), "");
     body += figs;
 
+    // the means are in the tables under the charts; here the raw scores and what they are over
     std::vector<std::string> header = {"trait"};
     for (const auto & e : entries) {
-        header.push_back(e.label + ": mean");
-        header.push_back("raw");
+        header.push_back(e.label + ": raw");
         header.push_back("answered");
     }
     std::vector<std::vector<std::string>> rows;
@@ -67,7 +67,6 @@ std::string profile_report_html(const std::string & title, const std::vector<pro
         std::vector<std::string> r = {(facet ? "\xc2\xa0\xc2\xa0" : "") + a.key + " " + a.name};
         for (const auto & e : entries) {
             const profile_row * row = find_row(facet ? e.p.facets : e.p.domains, a.key);
-            r.push_back(row ? num_text(row->mean, 2) : "-");
             r.push_back(row && row->n_items ? std::to_string(row->raw) : "-");
             r.push_back(row && row->n_items ? strfmt("%d/%d", row->n_answered, row->n_items) : "-");
         }
@@ -77,6 +76,8 @@ std::string profile_report_html(const std::string & title, const std::vector<pro
         add(d, false);
         for (const auto & f : facets) if (f.key.compare(0, d.key.size(), d.key) == 0) add(f, true);
     }
+    body += "<h2>Raw scores</h2>\n" + html_p("raw: the sum of the keyed answers over the answered items (with unanswered "
+                                              "items, compare the means above, not raw sums)", "note");
     body += html_table(header, rows);
     return html_document(title, body);
 }
