@@ -174,7 +174,7 @@ TEST(cli_use, hf_offline_fails_at_once) {
 }
 
 TEST(cli_use, every_flag_shows_its_default) {
-    for (const char * sub : {"eval", "align", "chat", "test", "bake", "inspect", "compare", "demo", "info"}) {
+    for (const char * sub : {"eval", "align", "chat", "test", "bake", "inspect", "compare", "demo", "info", "quiz", "report"}) {
         std::string text;
         ASSERT_EQ(run_cmd(bin + " " + sub + " --help", &text), 0) << sub;
         // options with a value print TYPE=DEFAULT unless they have none (required or optional paths)

@@ -26,6 +26,7 @@ void register_align(CLI::App & app) {
     static std::string answers, out, inventory_name = "big5", system = "default";
     static std::string cache = cache_dir() + "/contrast";
     static double alpha = NAN;
+    static bool quiet = false;
     add_model_options(cmd, mo);
     cmd->add_option("-a,--answers", answers, "the person's answers: JSON object {\"<item id>\": 1..5} (i1..i300 or M1..P9)")->required();
     cmd->add_option("-o,--out", out, "steering file to write (GGUF)")->required();
@@ -35,6 +36,7 @@ void register_align(CLI::App & app) {
     add_pas_options(cmd, po);
     cmd->add_option("--contrast-cache", cache, "directory caching the contrast activations per model (\"\" = off)");
     add_ask_options(cmd, ao);
+    cmd->add_flag("-q,--quiet", quiet, "no progress (contrast capture, probes, alpha cross-validation) on stderr");
     cmd->callback([] {
         inventory_kind kind;
         if (inventory_name == "big5") kind = inventory_kind::big5;
@@ -51,6 +53,7 @@ void register_align(CLI::App & app) {
         ap.e.pas_few_shot = system == "few-shot";
         ap.alpha = alpha;
         ap.contrast_cache = cache;
+        ap.progress = !quiet;
 
         model m(mo.params());
         context ctx(m, mo.ctx);

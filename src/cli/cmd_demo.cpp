@@ -3,20 +3,40 @@
 #include "cli/options.h"
 #include "engine/test_model.h"
 #include "engine/test_model_presets.h"
+#include "eval/report.h"
 #include "eval/runner.h"
+#include "report/run_report.h"
 #include "util/error.h"
 #include "util/paths.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <sys/stat.h>
 
 namespace palign {
 
+// beside the palign binary when it runs from a build directory (build/palign-demo), else under the temp directory:
+// never the current directory, which is often the source tree
+static std::string default_demo_dir() {
+    std::error_code ec;
+    const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec && std::filesystem::exists(exe.parent_path() / "CMakeCache.txt")) return (exe.parent_path() / "palign-demo").string();
+    const char * tmp = getenv("TMPDIR");
+    return std::string(tmp && *tmp ? tmp : "/tmp") + "/palign-demo";
+}
+
+static void random_weights_banner(const char * arch) {
+    printf("!! RANDOM WEIGHTS: a generated %s-architecture test model with a real tokenizer and chat template.\n"
+           "!! The numbers show that capture, probing, steering and scoring run end to end; they say nothing\n"
+           "!! about how well PAS aligns a real model. Use `palign eval -m <real model>.gguf` for that.\n\n", arch);
+    fflush(stdout);
+}
+
 void register_demo(CLI::App & app) {
     auto * cmd = app.add_subcommand("demo", "run the evaluation (none, few-shot, personality-prompt, PAS, trait-key-median) on a generated "
                                             "random-weight test model: the pipeline end to end, no download");
-    static std::string preset = "qwen3", out = "palign-demo", data_dir_opt, subjects = "0:2";
+    static std::string preset = "qwen3", out = default_demo_dir(), data_dir_opt, subjects = "0:2";
     static std::string model_dir = std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/models";
     static int threads = 0;
     cmd->add_option("--preset", preset, "test model preset (llama3, llama2, mistral, qwen3)");
@@ -26,6 +46,9 @@ void register_demo(CLI::App & app) {
     cmd->add_option("-t,--threads", threads, "CPU threads (0 = all cores)");
     cmd->add_option("--data-dir", data_dir_opt, "palign data dir (default: the build's or install's data/)");
     cmd->callback([] {
+        printf("palign demo: the evaluation on a generated %s test model with RANDOM weights (no download); output in %s\n",
+               preset.c_str(), out.c_str());
+        fflush(stdout);   // before anything else is said on stderr
         const std::string ddir = data_dir(data_dir_opt);
         mkdir(model_dir.c_str(), 0755);
         const std::string path = model_dir + "/palign-test-" + preset + ".gguf";
@@ -35,6 +58,7 @@ void register_demo(CLI::App & app) {
             fprintf(stderr, "demo: wrote the test model %s\n", path.c_str());
         }
         model m({path});
+        random_weights_banner(m.info().arch.c_str());
         context_params cp;
         cp.n_ctx = 8192;
         cp.n_threads = threads;
@@ -50,14 +74,11 @@ void register_demo(CLI::App & app) {
         rp.eval.alpha_grid = {0, 2, 4};
         rp.eval.cv_folds = 3;
         const auto ms = run_eval(&ctx, rp);
-        printf("palign demo — model: %s\n", path.c_str());
-        printf("!! RANDOM WEIGHTS: a generated %s-architecture test model with a real tokenizer and chat template.\n"
-               "!! The numbers show that capture, probing, steering and scoring run end to end; they say nothing\n"
-               "!! about how well PAS aligns a real model. Use `palign eval -m <real model>.gguf` for that.\n\n",
-               m.info().arch.c_str());
+        printf("\npalign demo — model: %s (RANDOM weights: the pipeline, not what PAS achieves)\n", path.c_str());
         const inventory inv = load_inventory(inventory_kind::big5, ddir);
         fputs(summary_table(inv, ms, rp.eval).c_str(), stdout);
-        printf("reports: %s/<method>.json, .csv, .items.csv\n", out.c_str());
+        write_file_atomic(out + "/report.html", run_report_html({out}, report_params{}));
+        printf("reports: %s/<method>.json, .csv, .items.csv; charts: %s/report.html (palign report)\n", out.c_str(), out.c_str());
     });
 }
 

@@ -1,66 +1,135 @@
-// palign test: a model's own personality — it answers a questionnaire; domain and facet scores.
+// palign test: a model's own personality — it answers a questionnaire; domain and facet scores, next to a person's
+// (-a answers file, or the steering file's person) and the steered model's (-s); --html draws them as radar charts.
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "data/prompts.h"
 #include "eval/profile.h"
 #include "eval/report.h"
+#include "report/profile_report.h"
 #include "util/error.h"
 #include "util/paths.h"
 
 #include <cmath>
-
 #include <cstdio>
+#include <filesystem>
+#include <memory>
 
 namespace palign {
+
+// a profile with only domain means (a steering file's person: their keyed means over the align answers)
+static personality_profile domains_only(const inventory & inv, const std::map<std::string, double> & means, const std::string & set) {
+    personality_profile p;
+    p.kind = inv.kind;
+    p.set = set;
+    for (const auto & t : inv.traits) {
+        profile_row r;
+        r.key = t;
+        r.name = trait_name(inv.kind, t);
+        auto it = means.find(t);
+        if (it != means.end()) r.mean = it->second;
+        p.domains.push_back(r);
+    }
+    return p;
+}
+
+static const profile_row * row_of(const std::vector<profile_row> & rows, const std::string & key) {
+    for (const auto & r : rows) if (r.key == key) return &r;
+    return nullptr;
+}
+
+// trait | plain | [steered | diff] | [person], domains each followed by their facets
+static std::string side_by_side(const personality_profile & plain, const personality_profile * steered, const personality_profile * person) {
+    std::string t = strfmt("%-32s %7s", "trait", "plain");
+    if (steered) t += strfmt(" %8s %7s", "steered", "diff");
+    if (person) t += strfmt(" %7s", "person");
+    t += "\n";
+    auto cell = [](const profile_row * r, int w) { return r && std::isfinite(r->mean) ? strfmt(" %*.2f", w, r->mean) : strfmt(" %*s", w, ""); };
+    auto row = [&](const profile_row & a, bool facet) {
+        const bool dom = !facet;
+        t += strfmt("%s%-*s", facet ? "  " : "", facet ? 30 : 32, (a.key + " " + a.name).c_str()) + cell(&a, 7);
+        if (steered) {
+            const profile_row * b = row_of(dom ? steered->domains : steered->facets, a.key);
+            t += cell(b, 8) + (b && std::isfinite(b->mean) && std::isfinite(a.mean) ? strfmt(" %+7.2f", b->mean - a.mean) : strfmt(" %7s", ""));
+        }
+        if (person) t += cell(row_of(dom ? person->domains : person->facets, a.key), 7);
+        t += "\n";
+    };
+    for (const auto & d : plain.domains) {
+        row(d, false);
+        for (const auto & f : plain.facets) if (f.key.rfind(d.key, 0) == 0) row(f, true);
+    }
+    return t;
+}
 
 void register_test(CLI::App & app) {
     auto * cmd = app.add_subcommand("test", "a model's own personality: it answers IPIP-NEO-120/-300 or SD-3");
     static model_opts mo;
     static ask_opts ao;
-    static std::string questionnaire = "ipip-neo-120", system = PROMPT_SYSTEM_DEFAULT, json_out, steer_path;
+    static std::string questionnaire = "ipip-neo-120", system = PROMPT_SYSTEM_DEFAULT, json_out, steer_path, answers_path, html_out;
     static double alpha = NAN;
+    static bool quiet = false;
     add_model_options(cmd, mo);
     cmd->add_option("-s,--steer", steer_path, "also answer steered by this file, side by side with the plain model");
     cmd->add_option("--alpha", alpha, "steering strength (default: the file's alpha)");
+    cmd->add_option("-a,--answers", answers_path, "a person's answers file (palign quiz -o): their profile next to the model's");
     cmd->add_option("-q,--questionnaire", questionnaire, "ipip-neo-120, ipip-neo-300 or sd3");
     cmd->add_option("--system", system, "system prompt");
     cmd->add_option("--json", json_out, "also write the profile as JSON to this file");
+    cmd->add_option("--html", html_out, "also write the profiles as an HTML page (radar charts: person, plain, steered) to this file");
+    cmd->add_flag("--quiet", quiet, "no progress (items asked) on stderr");
     add_ask_options(cmd, ao);
     cmd->callback([] {
         const ask_params ap = ao.params();
         const inventory_kind kind = inventory_kind_for_set(questionnaire);
         const inventory inv = load_inventory(kind, data_dir(mo.data_dir));
         const std::vector<const item *> items = item_set(inv, questionnaire);
+        std::unique_ptr<personality_profile> person;
+        std::string person_label;
+        if (!answers_path.empty()) {
+            person = std::make_unique<personality_profile>(compute_profile(inv, items, load_answer_file(answers_path, inv).answers, questionnaire));
+            person_label = "person (" + std::filesystem::path(answers_path).filename().string() + ")";
+        }
         model m(mo.params());
         auto ls = load_steer_for(m, steer_path, alpha);
+        if (!person && ls) {
+            person = std::make_unique<personality_profile>(domains_only(inv, ls->file.traits, questionnaire));
+            person_label = "person " + ls->file.person + " (steering file)";
+        }
         context ctx(m, mo.ctx);
-        const model_profiles mp = ask_profiles(ctx, inv, items, questionnaire, system, ls ? &ls->st : nullptr, ap);
+        const model_profiles mp = ask_profiles(ctx, inv, items, questionnaire, system, ls ? &ls->st : nullptr, ap, !quiet);
         const personality_profile & prof = mp.plain;
+        const double used_alpha = ls ? (std::isnan(alpha) ? ls->file.alpha : alpha) : NAN;
         printf("%s on %s (%s mode%s)\n", m.info().path.c_str(), questionnaire.c_str(), answer_mode_name(ap.mode),
                ap.mode == answer_mode::option ? (std::string(", ") + answer_rule_name(ap.rule)).c_str() : "");
-        if (!ls) {
+        std::vector<std::pair<std::string, std::string>> files;
+        if (!html_out.empty()) {
+            std::vector<profile_entry> entries;
+            if (person) entries.push_back({person_label, *person});
+            entries.push_back({"plain model", prof});
+            if (ls) entries.push_back({strfmt("steered (alpha %g)", used_alpha), mp.steered});
+            files.emplace_back(html_out, profile_report_html("Personality profile: " + std::filesystem::path(m.info().path).filename().string(), entries,
+                                                             strfmt("%s on %s", m.info().path.c_str(), questionnaire.c_str()) +
+                                                             (ls ? ", steered by " + steer_path : std::string()) + "."));
+        }
+        if (!ls && !person) {
             fputs(profile_table(prof).c_str(), stdout);
-            if (!json_out.empty()) write_file_atomic(json_out, profile_json(prof));
+            if (!json_out.empty()) files.emplace_back(json_out, profile_json(prof));
+            if (!files.empty()) write_files_atomic(files);
             return;
         }
-        const personality_profile & steered = mp.steered;
-        printf("steered by %s (person %s, alpha %g); means of keyed answers (1..5)\n", steer_path.c_str(),
-               ls->file.person.c_str(), std::isnan(alpha) ? ls->file.alpha : alpha);
-        printf("%-32s %7s %8s %7s %7s\n", "trait", "plain", "steered", "diff", "person");
-        auto row = [&](const profile_row & a, const profile_row & b, bool facet) {
-            auto it = ls->file.traits.find(a.key);
-            printf("%s%-*s %7.2f %8.2f %+7.2f %7s\n", facet ? "  " : "", facet ? 30 : 32, (a.key + " " + a.name).c_str(), a.mean, b.mean,
-                   b.mean - a.mean, it == ls->file.traits.end() ? "" : strfmt("%.2f", it->second).c_str());
-        };
-        for (size_t d = 0; d < prof.domains.size(); d++) {
-            row(prof.domains[d], steered.domains[d], false);
-            for (size_t f = 0; f < prof.facets.size(); f++) {
-                if (prof.facets[f].key.rfind(prof.domains[d].key, 0) == 0) row(prof.facets[f], steered.facets[f], true);
-            }
+        if (ls) {
+            printf("steered by %s (person %s, alpha %g); means of keyed answers (1..5)\n", steer_path.c_str(), ls->file.person.c_str(), used_alpha);
+        } else {
+            printf("means of keyed answers (1..5); person: %s\n", answers_path.c_str());
         }
+        fputs(side_by_side(prof, ls ? &mp.steered : nullptr, person.get()).c_str(), stdout);
         if (!json_out.empty()) {
-            write_file_atomic(json_out, "{\"plain\": " + profile_json(prof) + ", \"steered\": " + profile_json(steered) + "}\n");
+            std::string j = "{\"plain\": " + profile_json(prof);
+            if (ls) j += ", \"steered\": " + profile_json(mp.steered);
+            if (person) j += ", \"person\": " + profile_json(*person);
+            files.emplace_back(json_out, j + "}\n");
         }
+        if (!files.empty()) write_files_atomic(files);
     });
 }
 

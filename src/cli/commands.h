@@ -18,6 +18,8 @@ void register_merge(CLI::App & app);
 void register_capture(CLI::App & app);
 void register_prompt(CLI::App & app);
 void register_export_cvec(CLI::App & app);
+void register_quiz(CLI::App & app);
+void register_report(CLI::App & app);
 void register_serve(CLI::App & app);     // built with cpp-httplib (PALIGN_HAVE_SERVER)
 
 } // namespace palign

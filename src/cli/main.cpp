@@ -36,6 +36,8 @@ int main(int argc, char ** argv) {
     palign::register_test(app);
     palign::register_eval(app);
     palign::register_compare(app);
+    palign::register_report(app);
+    palign::register_quiz(app);
     palign::register_merge(app);
     palign::register_capture(app);
     palign::register_prompt(app);

@@ -382,6 +382,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
                 if (!rows.empty()) decode(rows, [&](size_t ri, const float * lg) { argmax(row_prompt[ri], lg); });
             }
             for (size_t k = k0; k < k1; k++) seq_rm(1 + (int)(k - k0));
+            if (opts.on_done) opts.on_done(k1 - k0);
             k0 = k1;
         }
     }

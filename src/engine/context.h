@@ -61,6 +61,7 @@ struct run_options {
     std::vector<int> logit_ids;         // keep only these logits (empty = full vocabulary)
     bool share_prefix = true;           // decode the common prefix of same-steering prompts once
     int  n_generate   = 0;              // then greedy-generate up to this many tokens per prompt (stops at end of turn)
+    std::function<void(size_t)> on_done; // after each wave: how many prompts it finished (progress); none = not called
 };
 
 struct prompt_result {

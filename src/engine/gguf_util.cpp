@@ -29,6 +29,28 @@ struct gguf_file {
 };
 } // namespace
 
+void gguf_attention_geometry(const std::string & path, int & n_layer, int & n_head) {
+    gguf_file f(path, false);
+    const int64_t ka = gguf_find_key(f.g, "general.architecture");
+    if (ka < 0 || gguf_get_kv_type(f.g, ka) != GGUF_TYPE_STRING) fail(path + ": no general.architecture in the GGUF metadata", "is it a model file?");
+    const std::string arch = gguf_get_val_str(f.g, ka);
+    auto get = [&](const std::string & key) {
+        const int64_t k = gguf_find_key(f.g, key.c_str());
+        if (k < 0) fail(path + ": no " + key + " in the GGUF metadata", "is it a model of a llama.cpp attention architecture?");
+        switch (gguf_get_kv_type(f.g, k)) {
+            case GGUF_TYPE_UINT32: return (int) gguf_get_val_u32(f.g, k);
+            case GGUF_TYPE_INT32:  return (int) gguf_get_val_i32(f.g, k);
+            case GGUF_TYPE_UINT64: return (int) gguf_get_val_u64(f.g, k);
+            case GGUF_TYPE_ARRAY:  // per-layer head counts: the first layer's
+                if (gguf_get_arr_type(f.g, k) == GGUF_TYPE_INT32 && gguf_get_arr_n(f.g, k) > 0) return ((const int32_t *) gguf_get_arr_data(f.g, k))[0];
+                [[fallthrough]];
+            default: fail(path + ": " + key + " is not an integer");
+        }
+    };
+    n_layer = get(arch + ".block_count");
+    n_head = get(arch + ".attention.head_count");
+}
+
 static gguf_tensor_f32 to_f32(const std::string & path, const ggml_tensor * t) {
     gguf_tensor_f32 r;
     r.name = t->name;

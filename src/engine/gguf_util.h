@@ -37,6 +37,10 @@ void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> 
 // error names the path and `what` ("steering file", "test model", ...)
 void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what);
 
+// a model's attention geometry from its metadata alone (<arch>.block_count, <arch>.attention.head_count), without
+// reading tensors; throws "<path>: ..." when the file is not a GGUF or lacks the keys
+void gguf_attention_geometry(const std::string & path, int & n_layer, int & n_head);
+
 // y = W x for a GGUF matrix W with ne = {n_in, n_out} (x: n_in, y: n_out)
 std::vector<float> matvec(const gguf_tensor_f32 & w, const std::vector<float> & x);
 

@@ -7,6 +7,7 @@
 #include "pas/pas.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/progress.h"
 
 #include <algorithm>
 
@@ -38,11 +39,20 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
     cp.system = PROMPT_SYSTEM_DEFAULT;
     cp.chat = p.e.ask.chat;
     cp.cache_dir = p.contrast_cache;
-    const contrast_set cs = contrast_capture(ctx, inv.kind, env.align, cp);
+    bool cached = false;
+    contrast_set cs;
+    {
+        progress bar("align: contrast", 2 * (int) env.align.size(), 0, p.progress, "prompt");
+        cs = contrast_capture(ctx, inv.kind, env.align, cp, &cached, &bar);
+    }
+    if (p.progress && cached) fprintf(stderr, "align: contrast set from the cache (%s)\n", p.contrast_cache.c_str());
     env.contrast = &cs;
 
     std::vector<int> all(env.align.size());
     for (size_t i = 0; i < all.size(); i++) all[i] = (int) i;
+    if (p.progress) {
+        fprintf(stderr, "align: probes on %d heads (%zu answered items), keeping %d\n", n_heads, env.align.size(), std::min(p.e.pas.k, n_heads));
+    }
     const pas_fit fit = pas_fit_items(cs, person, all, p.e.pas);
 
     steer_file & sf = r.file;
@@ -61,7 +71,9 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
         if (n) sf.traits[t] = sum / n;
     }
     if (std::isnan(p.alpha)) {
-        r.cv = pas_cv_select(env, person, p.e);
+        const int n_folds = std::max(2, std::min(p.e.cv_folds, (int) env.align.size()));   // as cv_make_folds
+        progress bar("align: alpha cv", n_folds * (int) p.e.alpha_grid.size(), 0, p.progress, "ask");
+        r.cv = pas_cv_select(env, person, p.e, &bar);
         sf.alpha = r.cv.alpha;
         sf.alpha_select = "cv";
         sf.cv_error = r.cv.error;

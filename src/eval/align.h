@@ -18,6 +18,7 @@ struct align_params {
     eval_params e;                     // ask, PAS parameters, alpha grid, folds, seed
     double alpha = NAN;                // NaN: chosen by cross-validation
     std::string contrast_cache;        // folder caching contrast activations per model ("" = off)
+    bool progress = false;             // stages and progress bars on stderr (util/progress.h): contrast, probes, alpha cv
 };
 
 struct align_result {

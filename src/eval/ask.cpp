@@ -5,6 +5,7 @@
 #include "engine/context.h"
 #include "engine/model.h"
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace palign {
 
@@ -45,7 +46,7 @@ std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg>
 }
 
 std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
-                              const std::string & system, const steering * steer, const ask_params & p) {
+                              const std::string & system, const steering * steer, const ask_params & p, progress * bar) {
     const model & m = ctx.mdl();
     std::vector<answer> out(items.size());
     if (items.empty()) return out;
@@ -69,6 +70,7 @@ std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vec
     }
     run_options ro;
     ro.share_prefix = true;
+    if (bar) ro.on_done = [bar](size_t n) { bar->step((int) n); };
     std::vector<const steering *> st(items.size(), steer);
     if (p.mode == answer_mode::option) {
         const std::array<int, 5> ids =

@@ -15,6 +15,7 @@ namespace palign {
 
 class context;
 class model;
+class progress;
 struct steering;
 
 enum class answer_mode { option, generate };
@@ -46,7 +47,9 @@ std::array<int, 5> option_token_ids(const model & m, const std::vector<chat_msg>
                                     prompt_style style = prompt_style::palign);
 
 // Ask every item with the same system prompt and steering (nullptr = none); answers in item order.
+// bar (optional): stepped by the items answered, as each batch finishes
 std::vector<answer> ask_items(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
-                              const std::string & system, const steering * steer, const ask_params & p = {});
+                              const std::string & system, const steering * steer, const ask_params & p = {},
+                              progress * bar = nullptr);
 
 } // namespace palign

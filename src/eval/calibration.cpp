@@ -58,6 +58,32 @@ calibration run_calibration(const scores & sc) {
     return c;
 }
 
+std::vector<reliability_bin> reliability_bins(const std::vector<item_record> & items, int n_bins) {
+    n_bins = std::max(1, n_bins);
+    std::vector<reliability_bin> bins((size_t) n_bins);
+    std::vector<double> sum_p((size_t) n_bins, 0.0), hits((size_t) n_bins, 0.0);
+    for (int b = 0; b < n_bins; b++) {
+        bins[b].lo = (double) b / n_bins;
+        bins[b].hi = (double) (b + 1) / n_bins;
+    }
+    for (const item_record & r : items) {
+        if (std::isnan(item_log_loss(r))) continue;   // the same items the log-loss counts
+        for (int k = 0; k < 5; k++) {
+            const double p = std::isfinite(r.model.probs[k]) ? std::min(1.0, std::max(0.0, (double) r.model.probs[k])) : 0.0;
+            const int b = std::min(n_bins - 1, (int) (p * n_bins));
+            bins[b].n++;
+            sum_p[b] += p;
+            hits[b] += (5 - r.subject) == k ? 1.0 : 0.0;
+        }
+    }
+    for (int b = 0; b < n_bins; b++) {
+        if (!bins[b].n) continue;
+        bins[b].mean_p = sum_p[b] / (double) bins[b].n;
+        bins[b].freq = hits[b] / (double) bins[b].n;
+    }
+    return bins;
+}
+
 std::vector<std::string> calibration_fields(const std::vector<std::string> & traits) {
     std::vector<std::string> f;
     for (const auto & t : traits) f.push_back("log_loss_" + t);

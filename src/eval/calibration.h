@@ -9,6 +9,11 @@
 //   per run: each value = the mean over subjects of the per-subject values, skipping NaN (n = subjects averaged),
 //            as the run summary of the errors does
 // Reference points: a uniform distribution scores ln 5 = 1.609; always the right answer with certainty, 0.
+//
+// Reliability (the reliability diagram of palign report): every counted item gives five (probability, outcome) pairs,
+// p[k] for option k and outcome 1 if the subject's answer is option k, else 0. The pairs are binned by probability
+// into n equal bins over [0, 1] (bin b = [b/n, (b+1)/n), the last one closed); per bin: the pairs, their mean
+// probability and the observed frequency of outcome 1. A calibrated model has frequency = probability in every bin.
 #pragma once
 
 #include "eval/scores.h"
@@ -38,6 +43,16 @@ calibration subject_calibration(const subject_scores & ss, const std::vector<std
 
 // a run: mean over subjects
 calibration run_calibration(const scores & sc);
+
+struct reliability_bin {
+    double lo = 0, hi = 0;     // the bin's probability range
+    long   n = 0;              // (item, option) pairs in it
+    double mean_p = NAN;       // their mean probability (NaN when empty)
+    double freq = NAN;         // the fraction that were the subject's answer (NaN when empty)
+};
+
+// the bins over the counted items of these records (see above); n_bins >= 1
+std::vector<reliability_bin> reliability_bins(const std::vector<item_record> & items, int n_bins = 10);
 
 // report fields: "log_loss_<T>" per trait and "log_loss" overall (NaN where undefined), and their names in order
 std::vector<std::string> calibration_fields(const std::vector<std::string> & traits);

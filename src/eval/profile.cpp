@@ -2,6 +2,7 @@
 #include "eval/profile.h"
 
 #include "util/error.h"
+#include "util/progress.h"
 
 namespace palign {
 
@@ -64,11 +65,16 @@ personality_profile compute_profile(const inventory & inv, const std::vector<con
 }
 
 model_profiles ask_profiles(context & ctx, const inventory & inv, const std::vector<const item *> & items,
-                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap) {
+                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap,
+                            bool show_progress) {
     model_profiles r;
-    r.plain = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, nullptr, ap), set_label);
+    {
+        progress bar(st ? "test plain" : "test", (int) items.size(), 0, show_progress, "item");
+        r.plain = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, nullptr, ap, &bar), set_label);
+    }
     if (st) {
-        r.steered = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, st, ap), set_label);
+        progress bar("test steered", (int) items.size(), 0, show_progress, "item");
+        r.steered = compute_profile(inv, items, ask_items(ctx, inv.kind, items, system, st, ap, &bar), set_label);
         r.has_steered = true;
     }
     return r;

@@ -48,7 +48,9 @@ struct model_profiles {
     personality_profile plain, steered;
     bool has_steered = false;
 };
+// show_progress: a progress bar per pass on stderr ("test plain", "test steered"; util/progress.h)
 model_profiles ask_profiles(context & ctx, const inventory & inv, const std::vector<const item *> & items,
-                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap);
+                            const std::string & set_label, const std::string & system, const steering * st, const ask_params & ap,
+                            bool show_progress = false);
 
 } // namespace palign

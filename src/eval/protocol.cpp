@@ -7,6 +7,7 @@
 #include "eval/predictors.h"
 #include "pas/pas.h"
 #include "util/error.h"
+#include "util/progress.h"
 #include "util/rng.h"
 
 #include <algorithm>
@@ -108,7 +109,7 @@ std::vector<cv_fold> cv_make_folds(int n, int cv_folds, uint64_t seed, const std
     return folds;
 }
 
-cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p) {
+cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p, progress * bar) {
     const inventory & inv = *env.inv;
     const model_info & info = env.ctx->mdl().info();
     if (!env.contrast) fail("pas: no contrast set");
@@ -128,6 +129,7 @@ cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_para
             steering st = pas_make_steering(fit, grid[ai], info);
             std::vector<answer> ans = ask_items(*env.ctx, inv.kind, test_items, sys, &st, p.ask);
             for (size_t t = 0; t < test.size(); t++) held[ai * n + test[t]] = ans[t];
+            if (bar) bar->step();
         }
     }
     cv_result out;
@@ -141,12 +143,11 @@ cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_para
 }
 
 static subject_result run_pas(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) {
-    (void) d;
     const inventory & inv = *env.inv;
     const model_info & info = env.ctx->mdl().info();
     if (!env.contrast) fail("pas: no contrast set");
     subject_result r;
-    r.method = eval_method::pas;
+    r.method = d.id;
     r.select = p.select;
     std::vector<double> grid = p.alpha_grid;
     std::sort(grid.begin(), grid.end());

@@ -31,6 +31,7 @@
 namespace palign {
 
 class context;
+class progress;
 
 // The methods' ids; what each one is and does is its record in the method table (method_defs below), the one
 // place a new method is added (an id here, a record and its run function in protocol.cpp).
@@ -98,13 +99,14 @@ const std::vector<method_def> & method_defs();     // every method, in --method 
 const method_def & method_def_of(eval_method m);
 const method_def * method_def_named(const std::string & name);   // nullptr if no method has this name
 
-// PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth)
+// PAS alpha by k-fold cross-validation over env.align (the subject's answers there are the truth);
+// bar (optional): one step per fold and alpha asked (folds x grid in all)
 struct cv_result {
     double alpha = NAN;
     double error = NAN;                    // composite on the held-out align items at that alpha
     std::vector<alpha_point> curve;
 };
-cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p);
+cv_result pas_cv_select(const eval_env & env, const subject & s, const eval_params & p, progress * bar = nullptr);
 
 // the cross-validation folds of n align items: per fold its train and held-out (test) indices, ascending;
 // k = cv_folds clamped to [2, n]; a deterministic shuffle from the seed and the subject id

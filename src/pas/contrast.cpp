@@ -7,6 +7,7 @@
 #include "engine/fingerprint.h"
 #include "util/error.h"
 #include "util/paths.h"
+#include "util/progress.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -81,7 +82,7 @@ static void cache_save(const std::string & path, const contrast_set & cs) {
 }
 
 contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
-                              const contrast_params & p, bool * from_cache) {
+                              const contrast_params & p, bool * from_cache, progress * bar) {
     const model & m = ctx.mdl();
     const model_info & info = m.info();
     contrast_set cs;
@@ -100,6 +101,7 @@ contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vec
         lock = std::make_unique<cache_lock>(cache_path);
         if (cache_load(cache_path, cs, items.size())) {
             if (from_cache) *from_cache = true;
+            if (bar) bar->step(2 * (int) items.size());
             return cs;
         }
     }
@@ -125,6 +127,7 @@ contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vec
     run_options ro;
     ro.capture_heads = true;
     ro.logit_ids = {0};
+    if (bar) ro.on_done = [bar](size_t n) { bar->step((int) n); };
     auto res = ctx.run(prompts, {}, ro);
     cs.pos.resize(items.size() * cs.stride());
     cs.neg.resize(items.size() * cs.stride());

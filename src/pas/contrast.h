@@ -12,6 +12,7 @@
 namespace palign {
 
 class context;
+class progress;
 
 struct contrast_params {
     std::string system;            // system prompt of the contrast prompts (the paper: the default one)
@@ -29,9 +30,10 @@ struct contrast_set {
     const float * at(bool positive, size_t item) const { return (positive ? pos : neg).data() + item * stride(); }
 };
 
-// capture (or load from the cache) the contrast set of these items
+// capture (or load from the cache) the contrast set of these items; bar (optional): stepped by the prompts captured
+// (2 per item; all at once from the cache)
 contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
-                              const contrast_params & p, bool * from_cache = nullptr);
+                              const contrast_params & p, bool * from_cache = nullptr, progress * bar = nullptr);
 
 // the cache file for these settings: <cache_dir>/contrast-<key>.bin
 std::string contrast_cache_path(context & ctx, inventory_kind kind, const std::vector<const item *> & items,
