@@ -18,3 +18,8 @@ else()
              "SKIPPED: no cpp-httplib (httplib.h) found; pass -DPALIGN_HTTPLIB_DIR=<dir> to run the --hf download test")
     set_tests_properties(test_hf_download_skipped PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED" LABELS engine)
 endif()
+
+# atomic writes, the whole-file model id, checkpoint validation, GGUF key types and bounds, a corrupt vocabulary,
+# CLI11's errors, the streamed subjects file, refused runs without leftovers; kills at random points (crash safety)
+palign_test(test_hardening ${CMAKE_CURRENT_SOURCE_DIR}/test_hardening.cpp)
+add_dependencies(test_hardening palign)

@@ -109,6 +109,14 @@ uint64_t file_content_hash(const std::string & path) {
     return xxh64(hashes.data(), hashes.size() * sizeof(uint64_t), 0x70616c69676eull);   // "palign"
 }
 
+static std::mutex g_memo_mu;
+static std::map<std::string, std::pair<std::string, uint64_t>> g_memo;   // absolute path -> (stat key, hash)
+
+void model_id_clear_memo() {
+    std::lock_guard<std::mutex> lock(g_memo_mu);
+    g_memo.clear();
+}
+
 std::string model_file_id(const model_info & info) {
     struct stat st{};
     if (stat(info.path.c_str(), &st) != 0) fail(strfmt("%s: cannot open to fingerprint (%s)", info.path.c_str(), strerror(errno)));
@@ -119,14 +127,12 @@ std::string model_file_id(const model_info & info) {
     std::error_code ec;
     std::string abs = std::filesystem::absolute(info.path, ec).lexically_normal().string();
     if (ec) abs = info.path;
-    static std::mutex mu;
-    static std::map<std::string, std::pair<std::string, uint64_t>> memo;   // abs path -> (key, hash)
     uint64_t h = 0;
     bool have = false;
     {
-        std::lock_guard<std::mutex> lock(mu);
-        auto it = memo.find(abs);
-        if (it != memo.end() && it->second.first == key) { h = it->second.second; have = true; }
+        std::lock_guard<std::mutex> lock(g_memo_mu);
+        auto it = g_memo.find(abs);
+        if (it != g_memo.end() && it->second.first == key) { h = it->second.second; have = true; }
     }
     const std::string dir = cache_dir() + "/model-id";
     const std::string entry = dir + "/" + hex64(xxh64(abs.data(), abs.size())) + ".txt";
@@ -153,8 +159,8 @@ std::string model_file_id(const model_info & info) {
         }
     }
     if (settled) {
-        std::lock_guard<std::mutex> lock(mu);
-        memo[abs] = {key, h};
+        std::lock_guard<std::mutex> lock(g_memo_mu);
+        g_memo[abs] = {key, h};
     }
     return strfmt("%s-L%dH%dD%d-%s", info.arch.c_str(), info.n_layer, info.n_head, info.head_dim, hex64(h).c_str());
 }

@@ -27,6 +27,8 @@ std::string model_file_id(const model_info & info);
 
 // bytes hashed by file_content_hash in this process (tests: a cached id costs none)
 uint64_t model_hash_bytes_read();
+// tests: forget the in-process ids, so that the next model_file_id reads the cache file (or hashes)
+void model_id_clear_memo();
 
 } // namespace palign
 

@@ -62,16 +62,19 @@ void run_store::remove_stale_temps() const {
 }
 
 run_store::~run_store() {
-    // a run refused by an error before it wrote any result leaves no folder behind (only one it created)
-    if (!fresh_.empty() && !wrote_ && std::uncaught_exceptions() > uncaught_) {
+    // a run refused by an error before it wrote any result leaves nothing behind: the config.json it wrote, and
+    // the folders it created (never a folder or file that was there before)
+    if (!wrote_ && std::uncaught_exceptions() > uncaught_) {
         std::error_code ec;
-        std::filesystem::remove(dir_ + "/config.json", ec);
+        if (wrote_config_) std::filesystem::remove(dir_ + "/config.json", ec);
         if (!lock_.empty()) unlink(lock_.c_str());
         lock_.clear();
-        remove_stale_temps();
-        for (std::filesystem::path d = dir_; !d.empty(); d = d.parent_path()) {
-            if (!std::filesystem::remove(d, ec) || ec) break;   // only empty folders, up to the first one that existed
-            if (d.lexically_normal() == std::filesystem::path(fresh_).lexically_normal()) break;
+        if (!fresh_.empty()) {
+            remove_stale_temps();
+            for (std::filesystem::path d = dir_; !d.empty(); d = d.parent_path()) {
+                if (!std::filesystem::remove(d, ec) || ec) break;   // only empty folders, up to the first one that existed
+                if (d.lexically_normal() == std::filesystem::path(fresh_).lexically_normal()) break;
+            }
         }
     }
     if (!lock_.empty()) unlink(lock_.c_str());
@@ -131,6 +134,7 @@ void run_store::check_config(const json & config) {
         return;
     }
     write_file_atomic(cfg, config.dump(1) + "\n");
+    wrote_config_ = true;
 }
 
 std::string run_store::path(eval_method m) const { return dir_ + "/" + eval_method_name(m) + ".jsonl"; }

@@ -26,8 +26,8 @@ struct stored_result {
 class run_store {
 public:
     // creates DIR if needed; checks or writes DIR/config.json. If the store is destroyed by an exception before
-    // anything was appended (or marked written), the folders it created are removed again: a refused run
-    // leaves nothing behind.
+    // anything was appended (or marked written), the config.json and the folders it created are removed again:
+    // a refused run leaves nothing behind.
     // One writer per folder: DIR/.lock holds the writer's pid (a second palign eval on DIR is refused, naming
     // it; a lock whose process is gone is stale and replaced); removed when the store is destroyed.
     run_store(const std::string & dir, const nlohmann::json & config);
@@ -59,6 +59,7 @@ private:
     score_rules rules_;
     std::string fresh_;      // the outermost folder this store created ("" if DIR existed)
     bool wrote_ = false;
+    bool wrote_config_ = false;   // this store wrote DIR/config.json (removed again by a refused run)
     int uncaught_ = 0;       // std::uncaught_exceptions() when constructed
 };
 

@@ -63,7 +63,7 @@ atomic_file::atomic_file(const std::string & target, const char * what) : target
         const int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd < 0) {
             if (errno == EEXIST) continue;
-            fail(strfmt("%s: cannot create the %s (%s)", target.c_str(), what, strerror(errno)),
+            fail(strfmt("%s: cannot write the %s (%s)", target.c_str(), what, strerror(errno)),
                  "check that the directory exists and is writable");
         }
         f_ = fdopen(fd, "wb");
