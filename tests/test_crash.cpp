@@ -1,4 +1,4 @@
-// Crash safety: palign eval (none, pas, constant on a generated model) killed with SIGKILL again and again - at
+// Crash safety: palign eval (none, pas, constant; SD-3 on a generated model) killed with SIGKILL again and again - at
 // seeded random moments and at the points where files change (a checkpoint line half written, report temporaries
 // written but not renamed, between renames) - then run to completion: the folder must equal, byte for byte, an
 // uninterrupted run's, with no temporary file, no lock and no partial line left.
@@ -38,6 +38,7 @@ outcome run(const std::vector<std::string> & args, const std::string & crash_at,
     const pid_t pid = fork();
     if (pid == 0) {
         if (!crash_at.empty()) setenv("PALIGN_CRASH_AT", crash_at.c_str(), 1);
+        setenv("PALIGN_THREADS", "1", 1);
         const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 1);
         dup2(fd, 2);
@@ -83,10 +84,10 @@ void check_consistent(const std::string & dir, const std::string & when) {
         if (jsonl) {
             size_t pos = 0;
             for (size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
-                EXPECT_NO_THROW((void) nlohmann::json::parse(text.substr(pos, nl - pos))) << when << ": " << name << " has a torn line";
+                EXPECT_TRUE(nlohmann::json::accept(text.substr(pos, nl - pos))) << when << ": " << name << " has a torn line";
             }
         } else if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0) {
-            EXPECT_NO_THROW((void) nlohmann::json::parse(text)) << when << ": " << name << " is half written";
+            EXPECT_TRUE(nlohmann::json::accept(text)) << when << ": " << name << " is half written";
         }
     }
 }
@@ -95,12 +96,13 @@ void check_consistent(const std::string & dir, const std::string & when) {
 
 TEST(crash_safety, killed_runs_resume_to_the_same_files) {
     const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
-    const std::string model = palign_test::model_path("llama3");
+    const std::string model = palign_test::model_path("llama2");   // a 32k vocabulary: a run takes about a second
     const std::string dir = palign_test::scratch_dir() + "/crash";
     fs::remove_all(dir);
     fs::create_directories(dir);
     auto args = [&](const std::string & out, const std::string & cache) {
-        return std::vector<std::string>{bin, "eval", "-m", model, "--method", "none,pas,constant", "--subjects", "0:3",
+        return std::vector<std::string>{bin, "eval", "-m", model, "--method", "none,pas,constant", "--inventory", "sd3",
+                                        "--subjects", "0:3",
                                         "--alpha-grid", "0,4", "--alpha-select", "eval", "--k", "6", "-q",
                                         "--contrast-cache", cache, "-o", out};
     };
@@ -114,7 +116,7 @@ TEST(crash_safety, killed_runs_resume_to_the_same_files) {
     std::vector<kill_plan> plan = {{"append:1", -1}, {"atomic-temps:1", -1}, {"atomic-rename:1", -1}, {"append:2", -1},
                                    {"atomic-rename:2", -1}, {"atomic-temps:2", -1}, {"append:4", -1}};
     palign::rng r(20261130);
-    for (int k = 0; k < 8; k++) plan.push_back({"", 0.02 + 0.6 * r.uniform()});
+    for (int k = 0; k < 14; k++) plan.push_back({"", 0.05 + 0.9 * r.uniform()});
     const std::string out = dir + "/run", cache = dir + "/cache-run";
     int n_killed = 0;
     for (const auto & p : plan) {
