@@ -64,7 +64,7 @@ if [ "$sanitize" != none ]; then
           test_eval_compare test_hardening test_cli_use test_cli_subjects test_eval_protocol test_server "${fuzzers[@]}"
     ctest --test-dir "$adir" --output-on-failure -j "$jobs" -L unit
     ctest --test-dir "$adir" --output-on-failure -j "$jobs" -R \
-      '^(hardening\.|cli_subjects|cli_use\.(hostile_input_files|flags_are_range_checked|truncated_or_foreign_steering_file|steering_file_values_are_checked|answers_with_unknown_items|steering_file_for_another_model)|eval_protocol\.(cli_errors_are_one_line|run_folder_lock|other_settings_are_refused)|server\.bad_requests)'
+      '^(hardening\.|bad_inputs_quick|cli_subjects|cli_use\.(hostile_input_files|flags_are_range_checked|truncated_or_foreign_steering_file|steering_file_values_are_checked|answers_with_unknown_items|steering_file_for_another_model)|eval_protocol\.(cli_errors_are_one_line|run_folder_lock|other_settings_are_refused)|server\.bad_requests)'
   fi
 fi
 

@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "util/paths.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include <cstdio>
@@ -99,7 +100,8 @@ void register_eval(CLI::App & app) {
                 }
                 m = std::make_unique<model>(mp);
                 const int n_heads = m->info().n_layer * m->info().n_head;
-                if (e.pas.k > n_heads && rank == 0) {
+                const bool pas = std::find(rp.methods.begin(), rp.methods.end(), eval_method::pas) != rp.methods.end();
+                if (pas && e.pas.k > n_heads && rank == 0) {
                     log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", e.pas.k,
                             m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
                 }

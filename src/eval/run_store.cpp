@@ -1,6 +1,7 @@
 // Run store: config check, JSON-lines checkpoints, resume.
 #include "eval/run_store.h"
 
+#include "data/file_util.h"
 #include "util/error.h"
 #include "util/fs_util.h"
 #include "util/paths.h"
@@ -112,6 +113,7 @@ void run_store::check_config(const json & config) {
     const std::string & dir = dir_;
     const std::string cfg = dir + "/config.json";
     if (file_exists(cfg)) {
+        check_input_file(cfg, 16 << 20, "run config");
         json old;
         try {
             old = json::parse(read_file(cfg));
@@ -349,6 +351,7 @@ void read_jsonl_lines(const std::string & path, const std::function<void(int, co
                       bool drop_partial) {
     if (!file_exists(path)) return;
     if (drop_partial) check_not_link(path, "checkpoint file");   // it may be cut: never through a link
+    check_input_file(path, LLONG_MAX, "checkpoint file");          // a FIFO would block the run forever
     const std::string text = read_file(path);
     size_t pos = 0;
     int line = 0;

@@ -6,6 +6,7 @@
 
 #include <cstdarg>
 #include <cstdio>
+#include <string>
 #include <mutex>
 
 namespace palign {
@@ -21,10 +22,16 @@ log_level log_get_level() { return g_level; }
 
 void log_msg(log_level lvl, const char * fmt, ...) {
     if (lvl > g_level) return;
+    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
+    std::string line = buf;
+    if (lvl == log_level::warn) line = "palign: warning: " + line;
+    else if (lvl == log_level::error) line = "palign: error: " + line;
+    if (line.empty() || line.back() != '\n') line += '\n';   // one message, one line
+    fputs(line.c_str(), stderr);
 }
 
 static void llama_log_cb(ggml_log_level level, const char * text, void *) {

@@ -9,6 +9,7 @@ enum class log_level { error = 0, warn = 1, info = 2, debug = 3 };
 
 void log_set_level(log_level lvl);   // default: warn (llama.cpp's chatter hidden)
 log_level log_get_level();
+// one line on stderr ("palign: warning: ..." / "palign: error: ..." for those levels; the newline is added)
 void log_msg(log_level lvl, const char * fmt, ...) __attribute__((format(printf, 2, 3)));
 
 // install the filter as llama.cpp's log callback; remembers llama.cpp's last error line

@@ -315,6 +315,7 @@ def build_cases(args):
     W = WORK
     quick = args.quick
     cases = []
+    shutil.rmtree(os.path.join(W, "cases"), ignore_errors=True)   # every case starts from its own fresh folder
     os.makedirs(os.path.join(W, "inputs"), exist_ok=True)
     inp = lambda name: os.path.join(W, "inputs", name)
 
@@ -546,10 +547,10 @@ def build_cases(args):
         "inspect": [palign, "inspect", steer],
         "merge": [palign, "merge", "{out}/merged", ckpt],
     }
-    values = {"INT": ["-1", "0", "1", "-2147483649", "2147483648", "99999999999999999999", "abc", "", "1.5", "0x10", "1e3"],
-              "UINT": ["-1", "0", "18446744073709551616", "abc", "", "1.5"],
-              "FLOAT": ["nan", "inf", "-inf", "-1", "1e308", "1e-320", "abc", "", "0"],
-              "TEXT": ["", "bogus", "x" * 5000, "\xff", ",,,", "-1", "0:0", "1:0"]}
+    values = {"INT": ["-1", "0", "2147483648", "abc", "", "1.5"],
+              "UINT": ["-1", "18446744073709551616", "abc", ""],
+              "FLOAT": ["nan", "inf", "-1", "1e308", "abc"],
+              "TEXT": ["", "bogus", "x" * 5000, "\xff", "1:0"]}
     flag_cases = []
     skip = {"--help", "-h", "--help-all", "--version", "--port", "--host", "--hf", "--hf-endpoint", "--rpc", "--mpi"}
     for sub, base in bases.items():
