@@ -46,8 +46,7 @@ fi
 export ASAN_OPTIONS="detect_container_overflow=0:detect_leaks=1:abort_on_error=0:check_initialization_order=1:strict_init_order=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
-command -v clang++ >/dev/null || bash scripts/setup.sh >/dev/null   # setup.sh installs clang (libFuzzer)
-[ -d "$bdir" ] || bash scripts/setup.sh
+[ $suite = 1 ] || bash scripts/setup.sh   # packages (clang, its sanitizer and libFuzzer runtimes) and llama.cpp
 cmake -S . -B "$adir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
       -DCMAKE_C_FLAGS_RELWITHDEBINFO="-O1 -g" -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g" \
       -DPALIGN_SANITIZE=ON -DPALIGN_FUZZ=ON -DPALIGN_BUILD_BENCH=OFF -DPALIGN_MPI=OFF >/dev/null

@@ -39,6 +39,7 @@ outcome run(const std::vector<std::string> & args, const std::string & crash_at,
     if (pid == 0) {
         if (!crash_at.empty()) setenv("PALIGN_CRASH_AT", crash_at.c_str(), 1);
         setenv("PALIGN_THREADS", "1", 1);
+        setenv("PALIGN_CACHE", (palign_test::scratch_dir() + "/crash/palign-cache").c_str(), 1);   // model ids stay here
         const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
         dup2(fd, 1);
         dup2(fd, 2);

@@ -146,6 +146,8 @@ TEST(hardening, xxh64_is_the_reference_algorithm) {
 
 TEST(hardening, model_id_sees_a_byte_changed_in_the_middle) {
     const std::string dir = fresh_dir("model-id");
+    const char * had = getenv("PALIGN_CACHE");
+    const std::string old_cache = had ? had : "";
     setenv("PALIGN_CACHE", (dir + "/cache").c_str(), 1);
     const std::string path = dir + "/m.gguf";
     fs::copy_file(palign_test::model_path("llama3"), path);
@@ -191,7 +193,8 @@ TEST(hardening, model_id_sees_a_byte_changed_in_the_middle) {
     flip(size / 2);
     timed(id4);
     EXPECT_EQ(id4, id1) << "the same bytes are the same model";
-    unsetenv("PALIGN_CACHE");
+    if (had) setenv("PALIGN_CACHE", old_cache.c_str(), 1);
+    else unsetenv("PALIGN_CACHE");
 }
 
 // ---- checkpoints validated field by field, and all of them before a run computes -------------------------

@@ -85,7 +85,7 @@ void report_parse_error(CLI::App & app, const CLI::ParseError & e) {
     CLI::App * sub = nullptr;
     const std::string full = command_of(app, &sub);
     const std::string help = full + " --help lists " + (sub ? "its flags" : "the commands");
-    const std::string cmd = sub ? sub->get_name() : "palign";   // the message's prefix: "eval: --out is required"
+    const std::string pre = sub ? sub->get_name() + ": " : "";   // the message's prefix: "eval: --out is required"
     std::string msg = e.what(), hint = help;
     const std::vector<std::string> left = app.remaining(true);
     std::string flag, word;   // the first unknown flag and word left over (a misspelling explains the rest)
@@ -99,13 +99,13 @@ void report_parse_error(CLI::App & app, const CLI::ParseError & e) {
         msg = "unknown command '" + word + "'";
         hint = did_you_mean(word, command_names(app), "palign --help lists the commands");
     } else if (!flag.empty() && (extras || required)) {
-        msg = cmd + ": unknown flag '" + flag + "'";
+        msg = pre + "unknown flag '" + flag + "'";
         hint = did_you_mean(flag, option_names(sub ? sub : &app), help);
     } else if (!sub && (extras || required)) {
         msg = "no command given";
         hint = "palign --help lists the commands, e.g. palign eval -m model.gguf -o runs/x";
     } else if (extras) {
-        msg = cmd + ": unexpected argument '" + word + "'";
+        msg = pre + "unexpected argument '" + word + "'";
     } else if (dynamic_cast<const CLI::ConversionError *>(&e)) {
         // "Could not convert: --seed = abc"
         const std::string p = "Could not convert: ";
@@ -116,23 +116,23 @@ void report_parse_error(CLI::App & app, const CLI::ParseError & e) {
             if (const CLI::Option * o = sub ? sub->get_option_no_throw(name) : app.get_option_no_throw(name)) type = o->get_type_name();
             const std::string want = type == "INT" ? "a whole number" : type == "UINT" ? "a whole number >= 0"
                                    : type == "FLOAT" ? "a number" : type.empty() ? "a valid value" : type;
-            msg = cmd + ": " + name + " '" + value + "': not " + want;
+            msg = pre + name + " '" + value + "': not " + want;
         } else {
-            msg = cmd + ": " + msg;
+            msg = pre + msg;
         }
     } else if (dynamic_cast<const CLI::ArgumentMismatch *>(&e)) {
         // "--seed: 1 required UINT missing"
         const size_t colon = msg.find(": ");
         if (colon != std::string::npos && msg.find(" required ") != std::string::npos && msg.rfind(" missing") == msg.size() - 8) {
-            msg = cmd + ": " + msg.substr(0, colon) + " needs a value";
+            msg = pre + msg.substr(0, colon) + " needs a value";
         } else {
-            msg = cmd + ": " + msg;
+            msg = pre + msg;
         }
         hint = "give the flag its value (" + help + ")";
     } else if (dynamic_cast<const CLI::RequiredError *>(&e)) {
-        msg = cmd + ": " + msg;
+        msg = pre + msg;
     } else {
-        msg = cmd + ": " + msg;
+        msg = pre + msg;
     }
     for (char & c : msg) if (c == '\n' || c == '\r') c = ' ';
     fprintf(stderr, "palign: error: %s; HINT: %s\n", msg.c_str(), hint.c_str());
