@@ -11,7 +11,6 @@
 # env: PALIGN_ASAN_BUILD_DIR (default build-asan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 adir=${PALIGN_ASAN_BUILD_DIR:-build-asan}
 secs=${1:-20}
 [ $# -gt 0 ] && shift
@@ -21,7 +20,6 @@ case "$secs" in ''|*[!0-9]*) echo "fuzz.sh: SECONDS must be a whole number, not 
 
 # the same run-time options as the sanitizer stage of scripts/test.sh (why: see there)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_container_overflow=0:detect_leaks=1}"
-export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 if [ ! -x "$adir/tests/fuzz/${targets[0]}" ] || [ "${PALIGN_FUZZ_REBUILD:-1}" = 1 ]; then
   cmake -S . -B "$adir" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -336,7 +336,7 @@ TEST(hardening, steering_file_key_of_another_type) {
     struct bad { const char * key; std::function<void(gguf_context *)> set; std::string msg; };
     const std::vector<bad> cases = {
         {"palign.person.traits", [](gguf_context * g) { gguf_set_val_i32(g, "palign.person.traits", 5); }, "field 'palign.person.traits' is i32, not arr"},
-        {"palign.person.traits", [](gguf_context * g) { const int32_t v[2] = {1, 2}; gguf_set_arr_data(g, "palign.person.traits", GGUF_TYPE_INT32, v, 2); },
+        {"palign.person.traits", [](gguf_context * g) { const int32_t v[5] = {1, 2, 3, 4, 5}; gguf_set_arr_data(g, "palign.person.traits", GGUF_TYPE_INT32, v, 5); },
          "field 'palign.person.traits' is an array of i32, not of str"},
         {"palign.heads.sigma", [](gguf_context * g) { const char * v[1] = {"x"}; gguf_set_arr_str(g, "palign.heads.sigma", v, 1); },
          "field 'palign.heads.sigma' is an array of str, not of f32"},

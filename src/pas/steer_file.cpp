@@ -18,6 +18,7 @@
 #include <climits>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <unistd.h>
 
 namespace palign {
@@ -146,7 +147,8 @@ steer_file steer_file_read(const std::string & path) {
     fp.n_embd = r.i32("palign.model.n_embd");
     fp.tokenizer_hash = r.str("palign.model.tokenizer_hash");
     fp.attn_output_hash = r.str("palign.model.attn_output_hash");
-    if (fp.n_layer < 1 || fp.n_head < 1 || fp.head_dim < 1 || fp.head_dim > (1 << 16) || fp.n_head_kv < 0 || fp.n_embd < 1) {
+    if (fp.n_layer < 1 || fp.n_layer > (1 << 16) || fp.n_head < 1 || fp.n_head > (1 << 16) || fp.head_dim < 1 || fp.head_dim > (1 << 16) ||
+        fp.n_head_kv < 0 || fp.n_embd < 1) {
         fail(strfmt("%s: field 'palign.model.*': %d layers, %d heads of %d: not a model's geometry", path.c_str(), fp.n_layer,
                     fp.n_head, fp.head_dim), refit);
     }
@@ -170,7 +172,7 @@ steer_file steer_file_read(const std::string & path) {
     const std::vector<float> sigma = r.arr_f32("palign.heads.sigma", (long long) n);
     const std::vector<float> val = r.arr_f32("palign.heads.val_acc", (long long) n);
     const std::vector<float> train = r.arr_f32("palign.heads.train_acc", (long long) n);
-    std::vector<char> used((size_t) fp.n_layer * fp.n_head, 0);
+    std::set<std::pair<int, int>> used;   // (layer, head): each once (the geometry is the file's word, not an allocation size)
     for (size_t i = 0; i < n; i++) {
         pas_head h;
         h.layer = layer[i];
@@ -178,7 +180,7 @@ steer_file steer_file_read(const std::string & path) {
         if (h.layer < 0 || h.layer >= fp.n_layer || h.head < 0 || h.head >= fp.n_head) {
             fail(strfmt("%s: head %zu is (layer %d, head %d), outside the model's %d x %d", path.c_str(), i, h.layer, h.head, fp.n_layer, fp.n_head));
         }
-        if (used[(size_t) h.layer * fp.n_head + h.head]++) {
+        if (!used.insert({h.layer, h.head}).second) {
             fail(strfmt("%s: field 'palign.heads': head (layer %d, head %d) appears twice", path.c_str(), h.layer, h.head),
                  "a steering file lists each head once; refit it with palign align");
         }

@@ -148,17 +148,9 @@ class Gguf:
 
 
 def other_type_value(t, v):
-    """(type, value) pairs of other types for a key of type t holding v"""
+    """(type, value) pairs of other types for a key of type t holding v (for an array: other element types first)"""
     out = []
-    if t != T_STR:
-        out.append((T_STR, b"not a number"))
-    if t != T_U32:
-        out.append((T_U32, 7))
-    if t != T_F64:
-        out.append((T_F64, 2.5))
-    if t != T_ARR:
-        out.append((T_ARR, (T_I32, [1, 2, 3])))
-    else:
+    if t == T_ARR:
         et, items = v
         n = len(items)
         if et != T_STR:
@@ -168,6 +160,14 @@ def other_type_value(t, v):
         if et != T_F32:
             out.append((T_ARR, (T_F32, [0.5] * n)))
         out.append((T_ARR, (et, items[:max(0, n - 1)])))   # one value short
+    if t != T_STR:
+        out.append((T_STR, b"not a number"))
+    if t != T_U32:
+        out.append((T_U32, 7))
+    if t != T_F64:
+        out.append((T_F64, 2.5))
+    if t != T_ARR:
+        out.append((T_ARR, (T_I32, [1, 2, 3])))
     return out
 
 
@@ -398,10 +398,15 @@ def build_cases(args):
     for n in [0, 3, 4, 8, 16, 24, 40, 100, g.header_end // 2, g.header_end - 1, g.header_end, len(sbytes) - 1]:
         variants.append(("cut@%d" % n, sbytes[:n]))
     for ki, (key, t, v) in enumerate(g.kv):
-        for nt, nv in other_type_value(t, v)[:2]:
+        for nt, nv in other_type_value(t, v)[:4]:
             h = g.copy()
             h.kv[ki][1], h.kv[ki][2] = nt, nv
             variants.append(("%s->type%d" % (key.decode(), nt), h.dump()))
+        if t in (T_I32, T_U32, T_U64):
+            for val in ([0, -1, 2 ** 31 - 1] if t == T_I32 else [0, 2 ** 32 - 1]):
+                h = g.copy()
+                h.kv[ki][2] = val
+                variants.append(("%s = %d" % (key.decode(), val), h.dump()))
         h = g.copy()
         del h.kv[ki]
         variants.append(("no %s" % key.decode(), h.dump()))
