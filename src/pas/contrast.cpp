@@ -46,6 +46,15 @@ struct cache_lock {
     explicit cache_lock(const std::string & path) {
         fd = open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd >= 0 && flock(fd, LOCK_EX) != 0) { close(fd); fd = -1; }   // no lock: still correct, maybe computed twice
+        if (fd >= 0) {   // with the lock held no other writer of this file is live: its temporaries are a killed one's
+            const std::filesystem::path f(path);
+            const std::string base = f.filename().string() + ".tmp.";
+            std::error_code ec;
+            for (const auto & e : std::filesystem::directory_iterator(f.parent_path(), ec)) {
+                const std::string n = e.path().filename().string();
+                if (n.compare(0, base.size(), base) == 0 && is_temp_name(n)) std::filesystem::remove(e.path(), ec);
+            }
+        }
     }
     ~cache_lock() { if (fd >= 0) close(fd); }
 };
