@@ -21,10 +21,11 @@ done
 
 # build tools (checked as commands: they may come from outside Debian, like a nodesource npm) and the
 # libraries palign uses (python3-sklearn/numpy: optional cross-checks in the tests; chromium: the test that opens
-# palign report's HTML page in a real headless browser, skipped without it)
-tools=(cmake:cmake g++:g++ make:make git:git npm:npm curl:curl)
+# palign report's HTML page in a real headless browser, skipped without it; clang and its runtimes: the sanitizer
+# and fuzzing stages of scripts/test.sh, libFuzzer)
+tools=(cmake:cmake g++:g++ make:make git:git npm:npm curl:curl clang++:clang)
 libs=(ca-certificates libgtest-dev libcli11-dev libeigen3-dev libcurl4-openssl-dev python3 python3-numpy python3-sklearn
-      python3-jinja2 openmpi-bin libopenmpi-dev bc chromium)
+      python3-jinja2 openmpi-bin libopenmpi-dev bc chromium libclang-rt-14-dev)
 if [ $apt = 1 ]; then
   missing=()
   for t in "${tools[@]}"; do command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}"); done

@@ -18,3 +18,18 @@ else()
              "SKIPPED: no cpp-httplib (httplib.h) found; pass -DPALIGN_HTTPLIB_DIR=<dir> to run the --hf download test")
     set_tests_properties(test_hf_download_skipped PROPERTIES SKIP_REGULAR_EXPRESSION "SKIPPED" LABELS engine)
 endif()
+
+# atomic writes, the whole-file model id, checkpoint validation, GGUF key types and bounds, a corrupt vocabulary,
+# CLI11's errors, the streamed subjects file, refused runs without leftovers; kills at random points (crash safety)
+palign_test(test_hardening ${CMAKE_CURRENT_SOURCE_DIR}/test_hardening.cpp)
+add_dependencies(test_hardening palign)
+palign_test(test_crash ${CMAKE_CURRENT_SOURCE_DIR}/test_crash.cpp)
+add_dependencies(test_crash palign)
+
+# the hostile-input campaign (tests/scripts/bad_inputs.py), a quick subset of each kind; the full one is run by hand
+find_program(PALIGN_PYTHON3 python3 HINTS /usr/bin NO_DEFAULT_PATH)
+if (PALIGN_PYTHON3)
+    add_test(NAME bad_inputs_quick COMMAND ${PALIGN_PYTHON3} ${PROJECT_SOURCE_DIR}/tests/scripts/bad_inputs.py
+             --bin ${CMAKE_BINARY_DIR} --quick --jobs 1)
+    set_tests_properties(bad_inputs_quick PROPERTIES LABELS engine TIMEOUT 900 ENVIRONMENT PALIGN_THREADS=1)
+endif()

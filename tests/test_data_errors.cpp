@@ -209,3 +209,38 @@ TEST(DataErrors, MissingDataDir) {
     expect_error([&] { load_inventory(inventory_kind::big5, "/nonexistent/palign"); },
                  { "/nonexistent/palign/papi/ipip_neo_300_items.tsv: file not found", "HINT:", "PALIGN_DATA_DIR" });
 }
+
+// a subject id that is not UTF-8 is refused when the file is read (the fast reader leaves it to the JSON parser),
+// before any run folder exists (JSON output could not hold it)
+TEST(DataErrors, SubjectsIdNotUtf8) {
+    const std::string p = write(temp_dir() + "/utf8.jsonl", subject_line(1, "") + "{\"case\":\"a\xff" "b\",\"i1\":3}\n");
+    expect_error([&] { load_subjects_file(big5(), p); }, { p + ":2: malformed JSON" });
+    const std::string c = write(temp_dir() + "/utf8c.jsonl", "{\"case\":1,\"country\":\"\xc3\x28\",\"i1\":3}\n");
+    expect_error([&] { load_subjects_file(big5(), c); }, { c + ":1: malformed JSON" });
+}
+
+// the streaming reader keeps the range (and shard) only, knows every id, and still checks the whole file
+TEST(DataErrors, SubjectsSlice) {
+    std::string text;
+    for (int i = 0; i < 50; i++) text += subject_line(100 + i, "");
+    const std::string p = write(temp_dir() + "/slice.jsonl", text);
+    subject_filter keep;
+    keep.first = 10;
+    keep.last = 20;
+    keep.shard = 1;
+    keep.n_shards = 3;
+    const subjects_slice s = load_subjects_slice(big5(), p, keep);
+    EXPECT_EQ(s.n_total, 50);
+    EXPECT_EQ(s.index_of.size(), 50u);
+    ASSERT_EQ(s.subjects.size(), 4u);   // indices in [10, 20) with index mod 3 == 1
+    EXPECT_EQ(s.file_index, (std::vector<int>{10, 13, 16, 19}));
+    EXPECT_EQ(s.subjects[0].id, "110");
+    EXPECT_EQ(s.subjects[0].answer("i2"), 4);
+    EXPECT_EQ(s.index_of.at("149"), 49);
+    EXPECT_EQ(subjects_from_text(big5(), text, p, keep).file_index, s.file_index);
+    // a duplicate or a bad answer far outside the range is still an error
+    const std::string d = write(temp_dir() + "/slice-dup.jsonl", text + subject_line(101, ""));
+    expect_error([&] { load_subjects_slice(big5(), d, keep); }, { d + ":51: field 'case': subject id '101' is already on line 2" });
+    const std::string b = write(temp_dir() + "/slice-bad.jsonl", text + subject_line(999, ",\"i9\":9"));
+    expect_error([&] { load_subjects_slice(big5(), b, keep); }, { b + ":51: field 'i9': answer 9 outside 0..5" });
+}

@@ -81,7 +81,7 @@ TEST(engine_model, truncated_gguf) {
     std::ofstream(path, std::ios::binary) << src.substr(0, src.size() / 3);
     std::string e = error_of([&] { model m({path}); });
     EXPECT_NE(e.find(path), std::string::npos) << e;
-    EXPECT_NE(e.find("could not load"), std::string::npos) << e;
+    EXPECT_NE(e.find("truncated"), std::string::npos) << e;   // found before llama.cpp reads it (gguf_check_model)
 }
 
 TEST(engine_model, unknown_architecture) {

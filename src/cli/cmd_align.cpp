@@ -7,6 +7,7 @@
 #include "pas/pas.h"
 #include "pas/steer_file.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 #include "util/log.h"
 #include "util/paths.h"
 
@@ -38,6 +39,7 @@ void register_align(CLI::App & app) {
     add_ask_options(cmd, ao);
     cmd->add_flag("-q,--quiet", quiet, "no progress (contrast capture, probes, alpha cross-validation) on stderr");
     cmd->callback([] {
+        check_output_file(out, "steering file");   // before any work
         inventory_kind kind;
         if (inventory_name == "big5") kind = inventory_kind::big5;
         else if (inventory_name == "sd3") kind = inventory_kind::sd3;

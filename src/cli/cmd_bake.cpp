@@ -4,6 +4,7 @@
 #include "cli/options.h"
 #include "pas/bake.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -19,6 +20,7 @@ void register_bake(CLI::App & app) {
     cmd->add_option("-o,--out", out, "output model GGUF")->required();
     cmd->add_option("--alpha", alpha, "steering strength (default: the file's alpha)");
     cmd->callback([] {
+        check_output_file(out, "baked model");   // before any work
         model m({model_path});
         const model_info & info = m.info();
         if (!bake_supported(info.arch)) {   // before reading the steering file: the clearer error first

@@ -8,6 +8,7 @@
 #include "util/paths.h"
 
 #include <cstdio>
+#include <sys/stat.h>
 
 namespace palign {
 
@@ -29,20 +30,27 @@ void register_capture(CLI::App & app) {
         else if (inventory_name == "sd3") kind = inventory_kind::sd3;
         else fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");
         if (out.empty()) fail("-o: empty cache folder name");
+        struct stat st{};
+        if (stat(out.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) fail(strfmt("-o %s: exists and is not a folder", out.c_str()), "give a cache folder");
         if (protocol != "palign" && protocol != "reference") fail(strfmt("--protocol: unknown '%s'", protocol.c_str()), "use palign or reference");
+        const chat_options chat = ao.params().chat;   // --date checked before anything is loaded or created
         const inventory inv = load_inventory(kind, data_dir(mo.data_dir));
         const std::vector<const item *> align = item_set(inv, "align");
         model m(mo.params());
         context ctx(m, mo.ctx);
         contrast_params cp;
         cp.system = PROMPT_SYSTEM_DEFAULT;
-        cp.chat = ao.params().chat;
+        cp.chat = chat;
         cp.cache_dir = out;
         cp.style = protocol == "reference" ? prompt_style::reference : prompt_style::palign;
         bool cached = false;
         const contrast_set cs = contrast_capture(ctx, kind, align, cp, &cached);
+        const std::string path = contrast_cache_path(ctx, kind, align, cp);
+        if (!file_exists(path)) {   // eval and align treat an unwritable cache as no cache; capture's one job is to write it
+            fail(strfmt("%s: cannot write the contrast cache", path.c_str()), "check that -o is a writable folder");
+        }
         printf("%s: %zu items x A/E, %d layers x %d heads x %d: %s %s\n", m.info().path.c_str(), cs.item_ids.size(), cs.n_layer,
-               cs.n_head, cs.head_dim, cached ? "already in" : "written to", contrast_cache_path(ctx, kind, align, cp).c_str());
+               cs.n_head, cs.head_dim, cached ? "already in" : "written to", path.c_str());
     });
 }
 

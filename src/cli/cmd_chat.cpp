@@ -2,6 +2,7 @@
 // side); -p for one answer (scripts, tests).
 #include "cli/commands.h"
 #include "cli/options.h"
+#include "engine/chat_template.h"
 #include "engine/chat_session.h"
 #include "pas/steer_file.h"
 #include "util/error.h"
@@ -40,6 +41,7 @@ void register_chat(CLI::App & app) {
         if (!(smp.min_p >= 0 && smp.min_p <= 1)) fail(strfmt("--min-p %g: expected 0..1", smp.min_p));
         if (n_predict < 1) fail(strfmt("--n-predict %d: expected >= 1", n_predict));
         if (!std::isnan(alpha) && !std::isfinite(alpha)) fail("--alpha: not a finite number");
+        check_chat_date(date);
         model m(mo.params());
         std::vector<std::unique_ptr<loaded_steer>> ls;
         for (const auto & p : steer_paths) ls.push_back(load_steer_for(m, p, alpha));
@@ -66,9 +68,9 @@ void register_chat(CLI::App & app) {
                     chats[i]->reply(text, stream);
                     fputs("\n", stdout);
                 } catch (const error & e) {
+                    if (!prompt.empty()) throw;   // -p: the one error line
                     // a full context ends the turn, not the session
                     fprintf(stderr, "\n(%s)\n", e.what());
-                    if (!prompt.empty()) throw;
                 }
             }
         };

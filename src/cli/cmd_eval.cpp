@@ -60,7 +60,7 @@ void register_eval(CLI::App & app) {
         rp.out_dir = out;
         rp.methods.clear();
         for (const auto & name : split_commas(methods)) rp.methods.push_back(eval_method_from_name(name));
-        if (rp.methods.empty()) fail("--method: no method given", "use e.g. --method none,few-shot,pas");
+        check_method_list(rp.methods);
         if (inventory_name == "big5") rp.kind = inventory_kind::big5;
         else if (inventory_name == "sd3") rp.kind = inventory_kind::sd3;
         else fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");

@@ -4,6 +4,7 @@
 #include "cli/options.h"
 #include "pas/cvec.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 #include "util/log.h"
 
 #include <cstdio>
@@ -20,6 +21,7 @@ void register_export_cvec(CLI::App & app) {
     cmd->add_option("-o,--out", out, "control vector GGUF to write")->required();
     cmd->add_option("--alpha", alpha, "steering strength (default: the file's alpha)");
     cmd->callback([] {
+        check_output_file(out, "control vector");   // before any work
         model m({model_path});
         auto ls = load_steer_for(m, steer_path, alpha);
         const cvec_result r = export_cvec(model_path, m.info(), ls->st, out);

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <climits>
 #include <cstdio>
 
 namespace palign {
@@ -40,17 +41,21 @@ void register_prompt(CLI::App & app) {
         if (mode != "option" && mode != "generate") fail(strfmt("--answer-mode: unknown '%s'", mode.c_str()), "use option or generate");
         const inventory_kind ik = inventory_name == "sd3" ? inventory_kind::sd3 : inventory_kind::big5;
         if (inventory_name != "big5" && inventory_name != "sd3") fail(strfmt("--inventory: unknown '%s'", inventory_name.c_str()), "use big5 or sd3");
+        check_chat_date(date);
         const std::string d = data_dir(ddir);
         const inventory inv = load_inventory(ik, d);
         const item & it = item_id.empty() ? *item_set(inv, kind == "eval" ? "eval" : "align").at(0) : inv.at(item_id);
         const prompt_style style = protocol == "reference" ? prompt_style::reference : prompt_style::palign;
         std::string sys = PROMPT_SYSTEM_DEFAULT;
         if (system == "few-shot") {
-            const std::vector<subject> subjects = load_subjects(inv, d);
-            if (subject_index < 0 || subject_index >= (int) subjects.size()) {
-                fail(strfmt("--subject %d: outside the %zu test subjects", subject_index, subjects.size()));
+            subject_filter keep;   // the one subject asked for is kept (the file is read line by line)
+            keep.first = subject_index;
+            keep.last = subject_index < INT_MAX ? subject_index + 1 : subject_index;
+            const subjects_slice subjects = load_subjects_slice(inv, subjects_path(inv, d), keep);
+            if (subject_index < 0 || subjects.subjects.empty()) {
+                fail(strfmt("--subject %d: outside the %d test subjects", subject_index, subjects.n_total));
             }
-            sys = system_prompt_few_shot(item_set(inv, "align"), subjects[subject_index], nullptr, missing_unknown);
+            sys = system_prompt_few_shot(item_set(inv, "align"), subjects.subjects[0], nullptr, missing_unknown);
         } else if (system != "default") {
             fail(strfmt("--system: unknown '%s'", system.c_str()), "use default or few-shot");
         }

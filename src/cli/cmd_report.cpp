@@ -5,6 +5,7 @@
 #include "eval/report.h"
 #include "report/run_report.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 
 #include <cstdio>
 
@@ -26,6 +27,7 @@ void register_report(CLI::App & app) {
     cmd->add_option("-m,--model", model, "the runs' model (GGUF): the heat map spans all its layers and heads");
     cmd->add_option("--title", rp.title, "page title");
     cmd->callback([] {
+        check_output_file(out, "report");   // before any work
         rp.subjects.clear();
         size_t pos = 0;
         while (!subjects.empty() && pos <= subjects.size()) {

@@ -1,6 +1,7 @@
 // CLI options shared by the commands that load a model.
 #include "cli/options.h"
 
+#include "engine/chat_template.h"
 #include "engine/hf_download.h"
 #include "util/error.h"
 
@@ -173,6 +174,7 @@ ask_params ask_opts::params() const {
     else fail(strfmt("--answer-rule: unknown rule '%s'", rule.c_str()), "use argmax or median");
     if (n_generate < 1 || n_generate > 4096) fail(strfmt("--n-generate %d: expected 1..4096 tokens", n_generate));
     p.n_generate = n_generate;
+    check_chat_date(date);
     p.chat.date = date;
     return p;
 }

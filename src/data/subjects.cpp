@@ -3,8 +3,16 @@
 
 #include "data/file_util.h"
 #include "util/error.h"
+#include "util/paths.h"
 
 #include <nlohmann/json.hpp>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <unordered_map>
 
 using json = nlohmann::json;
 
@@ -106,7 +114,7 @@ static bool parse_flat_object(const std::string & line, std::vector<std::pair<st
         ws();
         if (p == end || *p != '"') return false;
         const char * k0 = ++p;
-        while (p < end && *p != '"' && *p != '\\') p++;
+        while (p < end && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20 && (unsigned char) *p < 0x80) p++;
         if (p == end || *p != '"') return false;
         std::string key(k0, p - k0);
         p++;
@@ -118,7 +126,7 @@ static bool parse_flat_object(const std::string & line, std::vector<std::pair<st
         json v;
         if (*p == '"') {
             const char * v0 = ++p;
-            while (p < end && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20) p++;
+            while (p < end && *p != '"' && *p != '\\' && (unsigned char) *p >= 0x20 && (unsigned char) *p < 0x80) p++;
             if (p == end || *p != '"') return false;
             v = std::string(v0, p - v0);
             p++;
@@ -148,30 +156,38 @@ static bool parse_flat_object(const std::string & line, std::vector<std::pair<st
     }
 }
 
-std::vector<subject> load_subjects_file(const inventory & inv, const std::string & path) {
-    const std::string text = read_data_file(path);
-    const auto lines = split_lines(text);
-    const char * id_key = inv.kind == inventory_kind::big5 ? "case" : "index";
-    std::vector<subject> out;
-    out.reserve(lines.size());
+// one line of a subjects file after the other: each is validated, every id is remembered (each once per
+// file), and only the subjects the filter keeps are stored
+struct subjects_reader {
+    const inventory & inv;
+    const std::string & path;
+    const subject_filter & keep;
+    subjects_slice out;
+    const char * id_key;
     std::vector<std::pair<std::string, json>> fields;
-    std::vector<int> values(inv.items.size(), -1);
-    std::map<std::string, int> id_line;   // every id once: results are keyed by it
-    for (size_t i = 0; i < lines.size(); i++) {
-        const int ln = (int) i + 1;
-        if (lines[i].find_first_not_of(" \t") == std::string::npos) continue;
+    std::vector<int> values;
+    std::vector<int> line_of;                       // file index -> line (for the error naming the first one)
+
+    subjects_reader(const inventory & inv_, const std::string & path_, const subject_filter & keep_)
+        : inv(inv_), path(path_), keep(keep_), id_key(inv_.kind == inventory_kind::big5 ? "case" : "index"),
+          values(inv_.items.size(), -1) {}
+
+    void line(const std::string & text, int ln) {
+        if (text.find_first_not_of(" \t") == std::string::npos) return;
         fields.clear();
-        if (!parse_flat_object(lines[i], fields)) {
+        if (!parse_flat_object(text, fields)) {
             fields.clear();
             json j;
             try {
-                j = json::parse(lines[i]);
-            } catch (const json::exception & e) {   // syntax, or a number too large for a double (1e400)
+                j = json::parse(text);
+            } catch (const json::exception & e) {   // syntax, bad UTF-8, or a number too large for a double (1e400)
                 fail_at(path, ln, "", std::string("malformed JSON (") + e.what() + ")", "each line must be one JSON object");
             }
             if (!j.is_object()) fail_at(path, ln, "", "not a JSON object", "each line must be one JSON object");
             for (auto it = j.begin(); it != j.end(); ++it) fields.emplace_back(it.key(), it.value());
         }
+        const int index = out.n_total;
+        const bool kept = keep.keeps(index);
         subject s;
         bool has_id = false;
         for (const auto & f : fields) {
@@ -181,7 +197,8 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
             } else if (key == id_key) {
                 const json & v = f.second;
                 if (!(v.is_number_integer() || (v.is_string() && !v.get<std::string>().empty()))) {
-                    fail_at(path, ln, id_key, "the subject id must be a whole number or a non-empty string, not " + v.dump(),
+                    fail_at(path, ln, id_key, "the subject id must be a whole number or a non-empty string, not " +
+                            v.dump(-1, ' ', false, json::error_handler_t::replace).substr(0, 60),
                             "each line names its subject once, e.g. \"" + std::string(id_key) + "\": 17");
                 }
                 s.id = scalar_string(v);
@@ -190,23 +207,71 @@ std::vector<subject> load_subjects_file(const inventory & inv, const std::string
                 s.country = f.second.get<std::string>();
             }
         }
-        set_answers(s, inv, values);
+        if (kept) set_answers(s, inv, values);
+        else std::fill(values.begin(), values.end(), -1);
         if (!has_id) {
             fail_at(path, ln, id_key, "missing: every subject needs an id", "add e.g. \"" + std::string(id_key) + "\": 17 to the line");
         }
-        auto seen = id_line.emplace(s.id, ln);
+        auto seen = out.index_of.emplace(s.id, index);
         if (!seen.second) {
-            fail_at(path, ln, id_key, strfmt("subject id '%s' is already on line %d", s.id.c_str(), seen.first->second),
+            fail_at(path, ln, id_key, strfmt("subject id '%s' is already on line %d", s.id.c_str(), line_of[seen.first->second]),
                     "each subject once per file: results are keyed by the id");
         }
-        out.push_back(std::move(s));
+        line_of.push_back(ln);
+        out.n_total++;
+        if (kept) {
+            out.subjects.push_back(std::move(s));
+            out.file_index.push_back(index);
+        }
     }
-    return out;
+};
+
+bool subject_filter::keeps(int index) const {
+    return index >= first && index < last && (n_shards <= 0 || index % n_shards == shard);
+}
+
+subjects_slice load_subjects_slice(const inventory & inv, const std::string & path, const subject_filter & keep) {
+    if (!file_exists(path)) {
+        fail(path + ": file not found", "point --data-dir or PALIGN_DATA_DIR at palign's data directory (it has papi/)");
+    }
+    FILE * f = fopen(path.c_str(), "rb");
+    if (!f) fail(strfmt("%s: cannot read (%s)", path.c_str(), strerror(errno)));
+    std::unique_ptr<FILE, int (*)(FILE *)> guard(f, fclose);
+    subjects_reader rd(inv, path, keep);
+    // one line at a time (a line is one subject: kilobytes), so memory follows the kept range, not the file
+    struct line_buf { char * p = nullptr; size_t cap = 0; ~line_buf() { free(p); } } buf;   // getline's buffer
+    int ln = 0;
+    std::string text;
+    for (ssize_t n; (n = getline(&buf.p, &buf.cap, f)) >= 0;) {
+        ln++;
+        size_t len = (size_t) n;
+        if (len > 0 && buf.p[len - 1] == '\n') len--;
+        if (len > 0 && buf.p[len - 1] == '\r') len--;
+        text.assign(buf.p, len);
+        rd.line(text, ln);
+    }
+    if (ferror(f)) fail(strfmt("%s: cannot read (%s)", path.c_str(), strerror(errno)));
+    return std::move(rd.out);
+}
+
+subjects_slice subjects_from_text(const inventory & inv, const std::string & text, const std::string & path, const subject_filter & keep) {
+    subjects_reader rd(inv, path, keep);
+    const auto lines = split_lines(text);
+    for (size_t i = 0; i < lines.size(); i++) rd.line(lines[i], (int) i + 1);
+    return std::move(rd.out);
+}
+
+std::vector<subject> load_subjects_file(const inventory & inv, const std::string & path) {
+    return load_subjects_slice(inv, path, subject_filter{}).subjects;
+}
+
+std::string subjects_path(const inventory & inv, const std::string & data_dir) {
+    const std::string name = inv.kind == inventory_kind::big5 ? "ipip_neo_test_subjects.jsonl" : "sd3_test_subjects.jsonl";
+    return data_dir + "/papi/" + name;
 }
 
 std::vector<subject> load_subjects(const inventory & inv, const std::string & data_dir) {
-    const std::string name = inv.kind == inventory_kind::big5 ? "ipip_neo_test_subjects.jsonl" : "sd3_test_subjects.jsonl";
-    return load_subjects_file(inv, data_dir + "/papi/" + name);
+    return load_subjects_file(inv, subjects_path(inv, data_dir));
 }
 
 subject load_answer_file(const std::string & path, const inventory & inv) {

@@ -6,8 +6,10 @@
 
 #include "data/inventory.h"
 
+#include <climits>
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace palign {
@@ -20,6 +22,33 @@ struct subject {
     int answer(const std::string & item_id) const;                 // 0 if not answered
     int n_answered(const std::vector<const item *> & items) const; // how many of these items have 1..5
 };
+
+// which subjects of a file to keep: file indices [first, last), and with n_shards > 0 only index % n_shards == shard
+struct subject_filter {
+    int first = 0, last = INT_MAX;
+    int shard = 0, n_shards = 0;
+    bool keeps(int index) const;
+};
+
+// the kept subjects of a file, and what is known of all of them (every id, the count)
+struct subjects_slice {
+    std::vector<subject> subjects;                 // the kept subjects, in file order
+    std::vector<int> file_index;                   // their indices in the file
+    std::unordered_map<std::string, int> index_of; // every subject id of the file -> its index
+    int n_total = 0;                               // subjects in the file
+};
+
+// read a subjects file line by line (in the layout of load_subjects_file below): every line is validated and
+// every id checked to appear once in the whole file, but only the filtered subjects are kept, so memory grows
+// with the kept range, not with the file
+subjects_slice load_subjects_slice(const inventory & inv, const std::string & path, const subject_filter & keep);
+
+// the same from a text (fuzzing, tests); `path` names it in errors
+subjects_slice subjects_from_text(const inventory & inv, const std::string & text, const std::string & path,
+                                  const subject_filter & keep = {});
+
+// the PAPI test subjects file of an inventory (below) under data_dir
+std::string subjects_path(const inventory & inv, const std::string & data_dir);
 
 // the 300 PAPI test subjects of an inventory: big5 -> papi/ipip_neo_test_subjects.jsonl (answers "i<full number>",
 // id = "case"), sd3 -> papi/sd3_test_subjects.jsonl (answers "M1".."P9", id = "index"); in file order

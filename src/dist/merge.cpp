@@ -12,17 +12,26 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace palign {
 
 using json = nlohmann::json;
 namespace fs = std::filesystem;
 
-std::vector<checkpoint_line> read_checkpoint_lines(const std::string & path) {
+std::vector<checkpoint_line> read_checkpoint_lines(const std::string & path, const inventory * inv, eval_method m) {
     std::vector<checkpoint_line> out;
     read_jsonl_lines(path, [&](int line, const std::string & text, const json & j) {
         if (!j.is_object() || !j.contains("subject") || !j["subject"].is_string()) {
             fail(strfmt("%s:%d: field 'subject' is missing", path.c_str(), line), "remove the line to recompute that subject");
+        }
+        if (inv) {   // the whole line, as a resume reads it
+            const std::string where = strfmt("%s:%d", path.c_str(), line);
+            const stored_result r = result_from_json(*inv, j, where);
+            if (r.result.method != m) {
+                fail(strfmt("%s: field 'method': '%s' in the checkpoint file of method %s", where.c_str(), eval_method_name(r.result.method),
+                            eval_method_name(m)), "remove the line to recompute that subject");
+            }
         }
         out.push_back({j["subject"].get<std::string>(), text});
     });
@@ -161,15 +170,18 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
     merge_result res;
     const std::string ddir = data_dir(ddir_flag);
     res.inv = load_inventory(inv_name == "big5" ? inventory_kind::big5 : inventory_kind::sd3, ddir);
-    const std::vector<subject> all = load_subjects(res.inv, ddir);
     int first = 0, last = 0;
     char tail = 0;
-    if (sscanf(p0.subjects.c_str(), "%d:%d%c", &first, &last, &tail) != 2 || first < 0 || last <= first || last > (int) all.size()) {
-        fail(strfmt("%s/config.json: field 'shard.subjects' is '%s', not a range inside 0:%zu", p0.dir.c_str(), p0.subjects.c_str(), all.size()));
+    const bool range_ok = sscanf(p0.subjects.c_str(), "%d:%d%c", &first, &last, &tail) == 2 && first >= 0 && last > first;
+    subject_filter keep;   // only the range is kept in memory; every id of the file is known
+    keep.first = range_ok ? first : 0;
+    keep.last = range_ok ? last : 0;
+    const subjects_slice slice = load_subjects_slice(res.inv, subjects_path(res.inv, ddir), keep);
+    if (!range_ok || last > slice.n_total) {
+        fail(strfmt("%s/config.json: field 'shard.subjects' is '%s', not a range inside 0:%d", p0.dir.c_str(), p0.subjects.c_str(), slice.n_total));
     }
-    std::map<std::string, int> index_of;
-    for (int i = 0; i < (int) all.size(); i++) index_of.emplace(all[i].id, i);
-    const std::vector<subject> range(all.begin() + first, all.begin() + last);
+    const std::unordered_map<std::string, int> & index_of = slice.index_of;
+    const std::vector<subject> & range = slice.subjects;
 
     std::vector<std::string> dirs;
     for (const part & p : parts) dirs.push_back(p.dir);
@@ -180,7 +192,7 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
         std::map<int, std::string> by_subject;   // file index -> line
         for (const part * p : by_index) {
             const std::string path = jsonl_path(p->dir, m);
-            for (const auto & l : read_checkpoint_lines(path)) {
+            for (const auto & l : read_checkpoint_lines(path, &res.inv, m)) {
                 auto it = index_of.find(l.subject);
                 const int idx = it == index_of.end() ? -1 : it->second;
                 if (idx < first || idx >= last || idx % n != p->index) {
@@ -197,7 +209,7 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
             if (it == by_subject.end()) {
                 const part * p = by_index[i % n];
                 fail(strfmt("merge: method %s: subject '%s' (index %d) is missing from shard %d/%d (%s)", eval_method_name(m),
-                            all[i].id.c_str(), i, i % n, n, p->dir.c_str()),
+                            range[i - first].id.c_str(), i, i % n, n, p->dir.c_str()),
                      "finish that shard: rerun its palign eval command (it resumes), then merge again");
             }
             text += it->second + "\n";
@@ -207,6 +219,7 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
 
     // everything checked: write the run folder
     run_store store(out_dir, p0.config);
+    store.mark_written();
     for (const auto & t : texts) {
         const std::string path = jsonl_path(out_dir, t.first);
         if (file_exists(path) && read_file(path) != t.second) {
@@ -221,6 +234,7 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
 
 std::vector<method_summary> merge_parts(run_store & store, const std::vector<std::string> & part_dirs, const eval_job & job) {
     const runner_params & p = job.params();
+    store.mark_written();
     std::vector<std::string> sources = {store.dir()};
     sources.insert(sources.end(), part_dirs.begin(), part_dirs.end());
     std::vector<std::pair<std::string, std::string>> files;

@@ -33,11 +33,13 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
 std::vector<method_summary> merge_parts(run_store & store, const std::vector<std::string> & part_dirs, const eval_job & job);
 
 // the complete lines of a checkpoint file with their subject ids, in file order (a partial last line, from an
-// interrupted append, is left out); malformed lines are errors naming file:line
+// interrupted append, is left out); malformed lines are errors naming file:line; with inv, every line is
+// validated as a resume reads it (result_from_json, method m)
 struct checkpoint_line {
     std::string subject;
     std::string text;                      // the line as written, without '\n'
 };
-std::vector<checkpoint_line> read_checkpoint_lines(const std::string & path);
+std::vector<checkpoint_line> read_checkpoint_lines(const std::string & path, const inventory * inv = nullptr,
+                                                  eval_method m = eval_method::none);
 
 } // namespace palign

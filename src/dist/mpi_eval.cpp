@@ -118,8 +118,11 @@ std::vector<method_summary> run_eval_mpi(context * ctx, const runner_params & pa
             for (size_t mi = 0; mi < p.methods.size(); mi++) {
                 const std::string name = std::string(eval_method_name(p.methods[mi])) + ".jsonl";
                 std::set<std::string> done;
-                for (const auto & l : read_checkpoint_lines(p.out_dir + "/" + name)) done.insert(l.subject);
-                for (const auto & d : parts) for (const auto & l : read_checkpoint_lines(d + "/" + name)) done.insert(l.subject);
+                // every line validated (as a plain resume does) before any rank computes
+                for (const auto & l : read_checkpoint_lines(p.out_dir + "/" + name, &job.inv(), p.methods[mi])) done.insert(l.subject);
+                for (const auto & d : parts) {
+                    for (const auto & l : read_checkpoint_lines(d + "/" + name, &job.inv(), p.methods[mi])) done.insert(l.subject);
+                }
                 for (size_t si = 0; si < subjects.size(); si++) {
                     if (!done.count(subjects[si].id)) units.emplace_back((int) mi, (int) si);
                 }

@@ -11,10 +11,22 @@
 
 namespace palign {
 
+void check_chat_date(const std::string & date) {
+    bool ok = date.size() == 10 && date[4] == '-' && date[7] == '-';
+    for (size_t i = 0; ok && i < date.size(); i++) ok = i == 4 || i == 7 || (date[i] >= '0' && date[i] <= '9');
+    const int month = ok ? std::stoi(date.substr(5, 2)) : 0, day = ok ? std::stoi(date.substr(8, 2)) : 0;
+    if (!ok || month < 1 || month > 12 || day < 1 || day > 31) {
+        std::string shown = date.substr(0, 40);
+        for (char & c : shown) if ((unsigned char) c < 0x20 || (unsigned char) c >= 0x7f) c = '?';
+        fail(strfmt("--date '%s': not a date YYYY-MM-DD", shown.c_str()), "e.g. --date 2024-07-26");
+    }
+}
+
 static std::chrono::system_clock::time_point parse_date(const std::string & date) {
+    check_chat_date(date);
     std::tm tm = {};
     if (sscanf(date.c_str(), "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday) != 3) {
-        fail(strfmt("chat date '%s' is not YYYY-MM-DD", date.c_str()));
+        fail(strfmt("--date '%s': not a date YYYY-MM-DD", date.c_str()), "e.g. --date 2024-07-26");
     }
     tm.tm_year -= 1900;
     tm.tm_mon  -= 1;

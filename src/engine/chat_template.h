@@ -19,6 +19,9 @@ struct chat_options {
     std::string date     = "2024-07-26";   // fixed date for templates that print today's date (Llama-3.x)
 };
 
+// a --date value: YYYY-MM-DD (month 1..12, day 1..31), else an error naming the flag
+void check_chat_date(const std::string & date);
+
 // Render `msgs` for generation. With an empty assistant_prefix this is the usual generation prompt.
 // With a prefix (e.g. the answer letter "A"), the text is what the template writes before an
 // assistant message's content, followed by the prefix, with no end-of-turn after it: the prefix's

@@ -1,23 +1,217 @@
-// GGUF utilities over ggml's gguf API (read tensors, write modified copies atomically).
+// GGUF utilities over ggml's gguf API (checked metadata, model pre-check, read tensors, write copies atomically).
 #include "engine/gguf_util.h"
 
+#include "engine/llama_log.h"
 #include "util/error.h"
+#include "util/fs_util.h"
+#include "util/log.h"
 
 #include "ggml.h"
 #include "gguf.h"
 
+#include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
-#include <memory>
+#include <unordered_set>
 
 namespace palign {
+
+// llama.cpp's reason for a refused GGUF, without its function-name prefix ("" if it gave none)
+static std::string gguf_reason() {
+    std::string why = log_last_llama_error();
+    const size_t colon = why.find(": ");
+    if (colon != std::string::npos && why.compare(0, 5, "gguf_") == 0) why = why.substr(colon + 2);
+    if (why.size() > 200) why = why.substr(0, 200) + "...";
+    return why;
+}
+
+gguf_meta::gguf_meta(const std::string & path, const char * what) : path_(path), what_(what) {
+    struct stat st{};
+    if (stat(path.c_str(), &st) != 0) fail(strfmt("%s: cannot open the %s (%s)", path.c_str(), what, strerror(errno)), "check the path");
+    if (!S_ISREG(st.st_mode)) fail(strfmt("%s: not a regular file (a %s must be a file)", path.c_str(), what));
+    size_ = (uint64_t) st.st_size;
+    log_clear_llama_error();
+    gguf_init_params ip = { /*no_alloc=*/ true, /*ctx=*/ nullptr };
+    g_ = gguf_init_from_file(path.c_str(), ip);
+    if (!g_) {
+        const std::string why = gguf_reason();
+        fail(strfmt("%s: not a readable GGUF %s (truncated or corrupt%s%s)", path.c_str(), what, why.empty() ? "" : ": ", why.c_str()));
+    }
+    // ggml allocates the whole data section when asked to load it: a size from a corrupt header would make it
+    // assert; so every tensor must lie inside the file before any data is read
+    const uint64_t off = gguf_get_data_offset(g_);
+    for (int64_t i = 0; i < gguf_get_n_tensors(g_); i++) {
+        const uint64_t o = gguf_get_tensor_offset(g_, i), n = gguf_get_tensor_size(g_, i);
+        if (off > size_ || o > size_ - off || n > size_ - off - o) {
+            const std::string name = gguf_get_tensor_name(g_, i);
+            gguf_free(g_);
+            g_ = nullptr;
+            fail(strfmt("%s: tensor '%s' (%llu bytes at %llu) lies outside the file (%llu bytes): truncated or corrupt %s",
+                        path.c_str(), name.c_str(), (unsigned long long) n, (unsigned long long) (off + o),
+                        (unsigned long long) size_, what));
+        }
+    }
+}
+
+gguf_meta::~gguf_meta() {
+    if (g_) gguf_free(g_);
+}
+
+static const char * type_name(int t) { return t >= 0 && t < GGUF_TYPE_COUNT ? gguf_type_name((gguf_type) t) : "?"; }
+
+int64_t gguf_meta::find(const char * key, int t, bool required) const {
+    const int64_t id = gguf_find_key(g_, key);
+    if (id < 0) {
+        if (!required) return -1;
+        fail(strfmt("%s: field '%s' is missing", path_.c_str(), key),
+             what_ == "steering file" ? "is this a palign steering file? (palign align writes them)" : "");
+    }
+    const int kt = gguf_get_kv_type(g_, id);
+    if (kt != t) fail(strfmt("%s: field '%s' is %s, not %s", path_.c_str(), key, type_name(kt), type_name(t)), "the file is corrupt or not a " + what_);
+    return id;
+}
+
+int64_t gguf_meta::find_arr(const char * key, int elem, long long n, bool required) const {
+    const int64_t id = find(key, GGUF_TYPE_ARRAY, required);
+    if (id < 0) return id;
+    const int at = gguf_get_arr_type(g_, id);
+    if (at != elem) fail(strfmt("%s: field '%s' is an array of %s, not of %s", path_.c_str(), key, type_name(at), type_name(elem)),
+                         "the file is corrupt or not a " + what_);
+    if (n >= 0 && (long long) gguf_get_arr_n(g_, id) != n) {
+        fail(strfmt("%s: field '%s' holds %zu values, expected %lld", path_.c_str(), key, gguf_get_arr_n(g_, id), n),
+             "the file is corrupt or not a " + what_);
+    }
+    return id;
+}
+
+std::string gguf_meta::str(const char * key) const { return gguf_get_val_str(g_, find(key, GGUF_TYPE_STRING)); }
+int32_t gguf_meta::i32(const char * key) const { return gguf_get_val_i32(g_, find(key, GGUF_TYPE_INT32)); }
+uint64_t gguf_meta::u64(const char * key) const { return gguf_get_val_u64(g_, find(key, GGUF_TYPE_UINT64)); }
+double gguf_meta::f64(const char * key) const { return gguf_get_val_f64(g_, find(key, GGUF_TYPE_FLOAT64)); }
+
+std::vector<std::string> gguf_meta::arr_str(const char * key) const {
+    const int64_t id = find_arr(key, GGUF_TYPE_STRING);
+    std::vector<std::string> out;
+    for (size_t i = 0; i < gguf_get_arr_n(g_, id); i++) out.emplace_back(gguf_get_arr_str(g_, id, i));
+    return out;
+}
+
+std::vector<int32_t> gguf_meta::arr_i32(const char * key, long long n) const {
+    const int64_t id = find_arr(key, GGUF_TYPE_INT32, n);
+    const int32_t * p = (const int32_t *) gguf_get_arr_data(g_, id);
+    return std::vector<int32_t>(p, p + gguf_get_arr_n(g_, id));
+}
+
+std::vector<float> gguf_meta::arr_f32(const char * key, long long n) const {
+    const int64_t id = find_arr(key, GGUF_TYPE_FLOAT32, n);
+    const float * p = (const float *) gguf_get_arr_data(g_, id);
+    return std::vector<float>(p, p + gguf_get_arr_n(g_, id));
+}
+
+std::vector<char> gguf_meta::tensor_bytes(const char * name) const {
+    const int64_t id = gguf_find_tensor(g_, name);
+    if (id < 0) fail(strfmt("%s: tensor '%s' is missing", path_.c_str(), name), "the file is corrupt or not a " + what_);
+    std::vector<char> buf(gguf_get_tensor_size(g_, id));   // inside the file: checked when opened
+    const int fd = open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    const off_t at = (off_t) (gguf_get_data_offset(g_) + gguf_get_tensor_offset(g_, id));
+    size_t got = 0;
+    while (fd >= 0 && got < buf.size()) {
+        const ssize_t r = pread(fd, buf.data() + got, buf.size() - got, at + (off_t) got);
+        if (r <= 0) break;
+        got += (size_t) r;
+    }
+    if (fd >= 0) close(fd);
+    if (got != buf.size()) fail(strfmt("%s: tensor '%s' cannot be read (truncated?)", path_.c_str(), name));
+    return buf;
+}
+
+void gguf_check_model(const std::string & path) {
+    gguf_meta m(path, "model");
+    gguf_context * g = m.get();
+    const char * hint = "the model file is corrupt: download or convert it again";
+    // tokenizer.ggml.tokens: llama.cpp maps every token to its id and asserts that no two are equal
+    const int64_t tok = m.find("tokenizer.ggml.tokens", GGUF_TYPE_ARRAY, false);
+    size_t n_tokens = 0;
+    if (tok >= 0) {
+        m.find_arr("tokenizer.ggml.tokens", GGUF_TYPE_STRING);
+        n_tokens = gguf_get_arr_n(g, tok);
+        std::unordered_set<std::string> seen;
+        seen.reserve(n_tokens * 2);
+        for (size_t i = 0; i < n_tokens; i++) {
+            std::string w = gguf_get_arr_str(g, tok, i);
+            if (w.empty()) w = "[EMPTY_" + std::to_string(i) + "]";   // as llama.cpp names an empty token
+            if (!seen.insert(w).second) {
+                size_t first = 0;
+                for (size_t k = 0; k < i; k++) {
+                    std::string o = gguf_get_arr_str(g, tok, k);
+                    if (o.empty()) o = "[EMPTY_" + std::to_string(k) + "]";
+                    if (o == w) { first = k; break; }
+                }
+                std::string shown;
+                for (unsigned char c : w.substr(0, 40)) shown += c >= 0x20 && c < 0x7f ? std::string(1, (char) c) : strfmt("\\x%02x", c);
+                fail(strfmt("%s: field 'tokenizer.ggml.tokens': token %zu ('%s') is the same as token %zu", path.c_str(), i,
+                            shown.c_str(), first), hint);
+            }
+        }
+        for (const char * k : {"tokenizer.ggml.scores", "tokenizer.ggml.token_type"}) {
+            const int64_t id = m.find(k, GGUF_TYPE_ARRAY, false);
+            if (id < 0) continue;
+            const int at = gguf_get_arr_type(g, id);
+            const bool ok_type = std::string(k) == "tokenizer.ggml.scores" ? (at == GGUF_TYPE_FLOAT32 || at == GGUF_TYPE_INT32)
+                                                                           : at == GGUF_TYPE_INT32;
+            if (!ok_type) fail(strfmt("%s: field '%s' is an array of %s", path.c_str(), k, type_name(at)), hint);
+            if (gguf_get_arr_n(g, id) < n_tokens) {
+                fail(strfmt("%s: field '%s' has %zu values for %zu tokens", path.c_str(), k, gguf_get_arr_n(g, id), n_tokens), hint);
+            }
+        }
+        if (m.find("tokenizer.ggml.merges", GGUF_TYPE_ARRAY, false) >= 0) m.find_arr("tokenizer.ggml.merges", GGUF_TYPE_STRING);
+    }
+    // the geometry llama.cpp divides by
+    const int64_t arch_id = m.find("general.architecture", GGUF_TYPE_STRING, false);
+    if (arch_id < 0) return;   // llama.cpp says what is missing
+    const std::string arch = gguf_get_val_str(g, arch_id);
+    // scalar integer keys and the ranges llama.cpp assumes (it asserts or divides by them); per-layer arrays
+    // are llama.cpp's to check
+    struct range { const char * suffix; long long lo, hi; };
+    long long n_layer = -1;
+    for (const range & r : {range{".block_count", 1, 512}, range{".embedding_length", 1, 1 << 24},
+                            range{".attention.head_count", 0, 1 << 20}, range{".attention.head_count_kv", 0, 1 << 20},
+                            range{".nextn_predict_layers", 0, 512}}) {
+        const std::string key = arch + r.suffix;
+        const int64_t id = gguf_find_key(g, key.c_str());
+        if (id < 0) continue;
+        const int t = gguf_get_kv_type(g, id);
+        long long v = 0;
+        if (t == GGUF_TYPE_UINT32) v = gguf_get_val_u32(g, id);
+        else if (t == GGUF_TYPE_INT32) v = gguf_get_val_i32(g, id);
+        else if (t == GGUF_TYPE_UINT64) v = (long long) std::min<uint64_t>(gguf_get_val_u64(g, id), 1ull << 40);
+        else if (t == GGUF_TYPE_ARRAY) continue;
+        else fail(strfmt("%s: field '%s' is %s, not an integer", path.c_str(), key.c_str(), type_name(t)), hint);
+        const long long hi = std::string(r.suffix) == ".nextn_predict_layers" && n_layer > 0 ? n_layer : r.hi;
+        if (v < r.lo || v > hi) fail(strfmt("%s: field '%s' is %lld, outside %lld..%lld", path.c_str(), key.c_str(), v, r.lo, hi), hint);
+        if (std::string(r.suffix) == ".block_count") n_layer = v;
+    }
+    const std::string rope_key = arch + ".rope.scaling.type";
+    const int64_t rope = m.find(rope_key.c_str(), GGUF_TYPE_STRING, false);
+    if (rope >= 0) {
+        const std::string v = gguf_get_val_str(g, rope);
+        if (v != "none" && v != "linear" && v != "yarn" && v != "longrope") {
+            fail(strfmt("%s: field '%s' is '%s' (llama.cpp knows none, linear, yarn, longrope)", path.c_str(), rope_key.c_str(),
+                        v.substr(0, 40).c_str()), hint);
+        }
+    }
+}
 
 namespace {
 struct gguf_file {
     gguf_context * g = nullptr;
     ggml_context * c = nullptr;
     gguf_file(const std::string & path, bool load_data) {
+        gguf_meta check(path, "GGUF");   // bounds before ggml allocates the data section
         gguf_init_params p = { /*no_alloc=*/ !load_data, /*ctx=*/ &c };
         g = gguf_init_from_file(path.c_str(), p);
         if (!g) fail(strfmt("%s: cannot read GGUF (missing, truncated or corrupt)", path.c_str()));
@@ -138,15 +332,11 @@ void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> 
 }
 
 void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what) {
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    if (!gguf_write_to_file(g, tmp.c_str(), false)) {
-        remove(tmp.c_str());
+    atomic_file f(path, what);
+    if (!gguf_write_to_file_ptr(g, f.stream(), false)) {
         fail(strfmt("%s: cannot write the %s", path.c_str(), what), "check that the directory exists and is writable");
     }
-    if (rename(tmp.c_str(), path.c_str()) != 0) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot move the %s into place", path.c_str(), what));
-    }
+    f.commit();
 }
 
 std::vector<float> matvec(const gguf_tensor_f32 & w, const std::vector<float> & x) {

@@ -3,6 +3,7 @@
 #include "engine/hf_download.h"
 
 #include "util/error.h"
+#include "util/fs_util.h"
 #include "util/paths.h"
 
 #include <nlohmann/json.hpp>
@@ -172,51 +173,6 @@ void http_get(const std::string & url, std::string * body, FILE * file, progress
     }
 }
 
-// a new file beside `dst` (dst.part.XXXXXX), created exclusively, mode 0644; returns it open for writing
-FILE * open_temp(const std::string & dst, std::string & tmp) {
-    std::vector<char> name(dst.begin(), dst.end());
-    for (char c : std::string(".part.XXXXXX")) name.push_back(c);
-    name.push_back('\0');
-    const int fd = mkstemp(name.data());
-    if (fd < 0) {
-        fail(strfmt("%s: cannot create a temporary file beside it (%s)", dst.c_str(), strerror(errno)),
-             "make the cache writable, or set PALIGN_CACHE to another folder");
-    }
-    tmp = name.data();
-    FILE * f = fchmod(fd, 0644) == 0 ? fdopen(fd, "wb") : nullptr;
-    if (!f) {
-        const int e = errno;
-        close(fd);
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot write (%s)", tmp.c_str(), strerror(e)));
-    }
-    return f;
-}
-
-// flushes and fsyncs the temporary file, renames it to `dst` and fsyncs the folder; removes it on failure
-void commit_temp(FILE * f, const std::string & tmp, const std::string & dst) {
-    bool ok = fflush(f) == 0 && fsync(fileno(f)) == 0;
-    int e = errno;
-    if (fclose(f) != 0 && ok) {
-        ok = false;
-        e = errno;
-    }
-    if (!ok) {
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot write (%s)", tmp.c_str(), strerror(e)), "disk full? set PALIGN_CACHE to a folder with room");
-    }
-    if (rename(tmp.c_str(), dst.c_str()) != 0) {
-        e = errno;
-        remove(tmp.c_str());
-        fail(strfmt("%s: cannot move the download into place (%s)", dst.c_str(), strerror(e)));
-    }
-    const int dir = open(dst.substr(0, dst.rfind('/')).c_str(), O_RDONLY | O_DIRECTORY);
-    if (dir >= 0) {
-        fsync(dir);
-        close(dir);
-    }
-}
-
 } // namespace
 
 std::string hf_endpoint(const std::string & flag) {
@@ -302,25 +258,15 @@ std::string hf_resolve(const std::string & spec, const hf_params & p) {
                  "make it writable, or set PALIGN_CACHE to another folder");
     const std::string dst = repo_dir + "/" + base;
     if (!file_exists(dst)) {   // only complete downloads ever get this name
-        std::string tmp;
-        FILE * f = open_temp(dst, tmp);
+        atomic_file f(dst, "download");
         progress_state prog;
         prog.on = p.progress;
         prog.name = base;
-        try {
-            http_get(endpoint + "/" + repo + "/resolve/main/" + url_path(file), nullptr, f, &prog, p, "cannot download " + file);
-        } catch (...) {
-            fclose(f);
-            remove(tmp.c_str());
-            throw;
-        }
-        commit_temp(f, tmp, dst);
+        http_get(endpoint + "/" + repo + "/resolve/main/" + url_path(file), nullptr, f.stream(), &prog, p, "cannot download " + file);
+        f.commit();   // an error above removes the temporary (atomic_file's destructor)
     }
     try {   // remember the choice; without it the next run lists the repository again
-        std::string tmp;
-        FILE * f = open_temp(pick_file, tmp);
-        fprintf(f, "%s\n", base.c_str());
-        commit_temp(f, tmp, pick_file);
+        write_file_atomic(pick_file, base + "\n");
     } catch (const error &) {
     }
     return dst;

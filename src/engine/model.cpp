@@ -1,6 +1,7 @@
 // Model: GGUF loading with clear errors, geometry from metadata, tokenizer helpers.
 #include "engine/model.h"
 
+#include "engine/gguf_util.h"
 #include "util/error.h"
 #include "engine/llama_log.h"
 #include "util/log.h"
@@ -125,6 +126,9 @@ model::model(const model_params & params) : params_(params) {
     if (got != 4 || memcmp(magic, "GGUF", 4) != 0) {
         fail(strfmt("%s: not a GGUF file (bad magic)", path.c_str()), "palign reads llama.cpp GGUF models");
     }
+
+    // llama.cpp asserts on some corrupt files (a token twice in the vocabulary, ...): check them first
+    gguf_check_model(path);
 
     // $PALIGN_NGL: GPU layers for code that uses the default (the test suite on a GPU machine)
     int ngl = params.n_gpu_layers;

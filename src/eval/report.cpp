@@ -153,40 +153,6 @@ std::string scores_items_csv(const scores & sc) {
     return out;
 }
 
-void write_files_atomic(const std::vector<std::pair<std::string, std::string>> & files) {
-    std::vector<std::string> tmps;
-    auto cleanup = [&]() { for (const auto & t : tmps) std::remove(t.c_str()); };
-    const std::string hint = "check that the output directory exists and is writable";
-    for (const auto & f : files) {
-        const std::string tmp = f.first + ".tmp." + std::to_string((long) getpid());
-        FILE * fp = std::fopen(tmp.c_str(), "wb");
-        if (!fp) {
-            const std::string err = strerror(errno);
-            cleanup();
-            fail(f.first + ": cannot write (" + err + ")", hint);
-        }
-        tmps.push_back(tmp);
-        const bool ok = std::fwrite(f.second.data(), 1, f.second.size(), fp) == f.second.size();
-        const int  err_no = errno;
-        const bool closed = std::fclose(fp) == 0;
-        if (!ok || !closed) {
-            cleanup();
-            fail(f.first + ": cannot write (" + strerror(ok ? errno : err_no) + ")", hint);
-        }
-    }
-    for (size_t i = 0; i < files.size(); i++) {
-        if (std::rename(tmps[i].c_str(), files[i].first.c_str()) != 0) {
-            const std::string err = strerror(errno);
-            for (size_t k = i; k < tmps.size(); k++) std::remove(tmps[k].c_str());
-            fail(files[i].first + ": cannot write (" + err + ")", hint);
-        }
-    }
-}
-
-void write_file_atomic(const std::string & path, const std::string & content) {
-    write_files_atomic({ { path, content } });
-}
-
 std::vector<std::string> write_scores(const scores & sc, const std::string & prefix) {
     std::vector<std::pair<std::string, std::string>> files = {
         { prefix + ".json",      scores_json(sc) },

@@ -22,6 +22,7 @@
 
 #include "eval/profile.h"
 #include "eval/scores.h"
+#include "util/fs_util.h"   // write_files_atomic, write_file_atomic (reports are written with them)
 
 #include <string>
 #include <vector>
@@ -40,10 +41,5 @@ std::vector<std::string> write_scores(const scores & sc, const std::string & pre
 // a printable table of a personality profile (domains, each followed by its facets)
 std::string profile_table(const personality_profile & p);
 std::string profile_json(const personality_profile & p, int indent = 1);
-
-// write files all-or-nothing: each content goes to "<path>.tmp.<pid>", then all are renamed into place;
-// on any error the temporaries are removed and palign::error names the path
-void write_files_atomic(const std::vector<std::pair<std::string, std::string>> & files);
-void write_file_atomic(const std::string & path, const std::string & content);
 
 } // namespace palign

@@ -21,21 +21,35 @@ namespace palign {
 
 using json = nlohmann::json;
 
+void check_method_list(const std::vector<eval_method> & methods) {
+    if (methods.empty()) fail("--method: no method given", "use e.g. --method none,few-shot,pas");
+    for (size_t i = 0; i < methods.size(); i++) {
+        for (size_t k = 0; k < i; k++) {
+            if (methods[k] == methods[i]) fail(strfmt("--method: %s is given twice", eval_method_name(methods[i])), "name each method once");
+        }
+    }
+}
+
 eval_job::eval_job(context * ctx, const runner_params & p) : ctx_(ctx), p_(p) {
     const std::string ddir = data_dir(p.data_dir);
     inv_ = load_inventory(p.kind, ddir);
-    std::vector<subject> all = load_subjects(inv_, ddir);
-    if (p.first < 0 || p.last > (int) all.size() || p.first >= p.last) {
-        fail(strfmt("--subjects %d:%d: outside the %zu %s test subjects", p.first, p.last, all.size(), inventory_kind_name(p.kind)),
-             strfmt("use a range inside 0:%zu", all.size()));
-    }
     if (p.n_shards < 0 || (p.n_shards > 0 && (p.shard < 0 || p.shard >= p.n_shards))) {
         fail(strfmt("--shard %d/%d: expected I/N with 0 <= I < N", p.shard, p.n_shards), "use e.g. --shard 0/4 .. --shard 3/4");
     }
-    for (int i = 0; i < (int) all.size(); i++) index_of_.emplace(all[i].id, i);
-    for (int i = p.first; i < p.last; i++) {
-        if (p.n_shards == 0 || i % p.n_shards == p.shard) subjects_.push_back(std::move(all[i]));
+    check_method_list(p.methods);
+    // the file is read line by line: only this range (and shard) is kept, every id is known (file_index)
+    subject_filter keep;
+    keep.first = p.first;
+    keep.last = p.last;
+    keep.shard = p.shard;
+    keep.n_shards = p.n_shards;
+    subjects_slice slice = load_subjects_slice(inv_, subjects_path(inv_, ddir), keep);
+    if (p.first < 0 || p.last > slice.n_total || p.first >= p.last) {
+        fail(strfmt("--subjects %d:%d: outside the %d %s test subjects", p.first, p.last, slice.n_total, inventory_kind_name(p.kind)),
+             strfmt("use a range inside 0:%d", slice.n_total));
     }
+    subjects_ = std::move(slice.subjects);
+    index_of_ = std::move(slice.index_of);
     for (eval_method m : p.methods) {
         if (eval_method_needs_model(m) && !ctx) fail(strfmt("method %s needs a model", eval_method_name(m)), "pass --model or --hf");
         if (method_def_of(m).needs_descriptions) {
@@ -162,23 +176,30 @@ std::vector<method_summary> run_eval(context * ctx, const runner_params & p) {
              "finish it with the same command under mpirun ... --mpi, or use another -o");
     }
     run_store store(p.out_dir, job.config());
+    // every line of every method's checkpoint file is read and validated before anything is computed or appended
+    std::vector<std::set<std::string>> done;
+    for (eval_method m : p.methods) {
+        done.emplace_back();
+        for (const stored_result & r : store.load(job.inv(), m)) done.back().insert(r.result.scores.subject);
+    }
     int budget = p.stop_after;
     std::vector<method_summary> out;
-    for (eval_method m : p.methods) {
-        const std::set<std::string> done = store.done(m);
+    for (size_t mi = 0; mi < p.methods.size(); mi++) {
+        const eval_method m = p.methods[mi];
         int n_done = 0;
-        for (const subject & s : subjects) n_done += done.count(s.id) ? 1 : 0;
+        for (const subject & s : subjects) n_done += done[mi].count(s.id) ? 1 : 0;
         if (n_done < (int) subjects.size() && budget != 0) job.prepare(m);
         {
             progress bar(eval_method_name(m), (int) subjects.size(), n_done, p.progress);
             for (const subject & s : subjects) {
-                if (done.count(s.id)) continue;
+                if (done[mi].count(s.id)) continue;
                 if (budget == 0) break;
                 store.append(job.inv(), s, job.evaluate(m, s));
                 if (budget > 0) budget--;
                 bar.step();
             }
         }
+        store.mark_written();
         out.push_back(summarize_method(store, job.inv(), subjects, m, p.eval.select));
         if (budget == 0) break;
     }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -45,7 +46,8 @@ struct method_summary {
 // ctx may be null when every method is a predictor.
 class eval_job {
 public:
-    eval_job(context * ctx, const runner_params & p);   // validates the range and the methods
+    eval_job(context * ctx, const runner_params & p);   // validates the range and the methods (each once); reads the
+                                                        // subjects file keeping only the range's subjects
     eval_job(const eval_job &) = delete;
     eval_job & operator=(const eval_job &) = delete;
 
@@ -64,11 +66,14 @@ private:
     runner_params p_;
     inventory inv_;
     std::vector<subject> subjects_;
-    std::map<std::string, int> index_of_;
+    std::unordered_map<std::string, int> index_of_;   // every subject id of the file -> its index
     eval_env env_;
     std::map<std::string, std::string> descriptions_;
     contrast_set contrast_;
 };
+
+// a run's method list: at least one, each once; else an error naming --method
+void check_method_list(const std::vector<eval_method> & methods);
 
 // the report label of a method ("pas (alpha selection: cv)")
 std::string method_label(eval_method m, alpha_select select);

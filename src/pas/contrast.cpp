@@ -6,6 +6,7 @@
 #include "engine/context.h"
 #include "engine/fingerprint.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 #include "util/paths.h"
 #include "util/progress.h"
 
@@ -46,6 +47,15 @@ struct cache_lock {
     explicit cache_lock(const std::string & path) {
         fd = open((path + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
         if (fd >= 0 && flock(fd, LOCK_EX) != 0) { close(fd); fd = -1; }   // no lock: still correct, maybe computed twice
+        if (fd >= 0) {   // with the lock held no other writer of this file is live: its temporaries are a killed one's
+            const std::filesystem::path f(path);
+            const std::string base = f.filename().string() + ".tmp.";
+            std::error_code ec;
+            for (const auto & e : std::filesystem::directory_iterator(f.parent_path(), ec)) {
+                const std::string n = e.path().filename().string();
+                if (n.compare(0, base.size(), base) == 0 && is_temp_name(n)) std::filesystem::remove(e.path(), ec);
+            }
+        }
     }
     ~cache_lock() { if (fd >= 0) close(fd); }
 };
@@ -70,15 +80,16 @@ static bool cache_load(const std::string & path, contrast_set & cs, size_t n_ite
 }
 
 static void cache_save(const std::string & path, const contrast_set & cs) {
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    FILE * f = fopen(tmp.c_str(), "wb");
-    if (!f) return;   // a cache that cannot be written is not an error
-    int32_t dims[4] = {(int32_t) cs.item_ids.size(), cs.n_layer, cs.n_head, cs.head_dim};
-    bool ok = fwrite(k_magic, 1, 8, f) == 8 && fwrite(dims, sizeof(int32_t), 4, f) == 4 &&
-              fwrite(cs.pos.data(), sizeof(float), cs.pos.size(), f) == cs.pos.size() &&
-              fwrite(cs.neg.data(), sizeof(float), cs.neg.size(), f) == cs.neg.size();
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) remove(tmp.c_str());
+    try {
+        atomic_file f(path, "contrast cache");
+        const int32_t dims[4] = {(int32_t) cs.item_ids.size(), cs.n_layer, cs.n_head, cs.head_dim};
+        f.write(k_magic, 8);
+        f.write(dims, sizeof(dims));
+        f.write(cs.pos.data(), cs.pos.size() * sizeof(float));
+        f.write(cs.neg.data(), cs.neg.size() * sizeof(float));
+        f.commit();
+    } catch (const palign::error &) {   // a cache that cannot be written is not an error
+    }
 }
 
 contrast_set contrast_capture(context & ctx, inventory_kind kind, const std::vector<const item *> & items,

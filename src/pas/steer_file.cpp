@@ -15,8 +15,10 @@
 
 #include <cmath>
 #include <cstdio>
+#include <climits>
 #include <cstring>
 #include <memory>
+#include <set>
 #include <unistd.h>
 
 namespace palign {
@@ -98,62 +100,44 @@ void steer_file_write(const steer_file & sf, const std::string & path) {
     gguf_write_atomic(g, path, "steering file");
 }
 
-namespace {
-struct reader {
-    const std::string & path;
-    gguf_context * g;
-    int64_t key(const char * k, gguf_type t) const {
-        const int64_t id = gguf_find_key(g, k);
-        if (id < 0) fail(strfmt("%s: field '%s' is missing", path.c_str(), k), "is this a palign steering file? (palign align writes them)");
-        if (gguf_get_kv_type(g, id) != t) fail(strfmt("%s: field '%s' has the wrong type", path.c_str(), k));
-        return id;
-    }
-    std::string str(const char * k) const { return gguf_get_val_str(g, key(k, GGUF_TYPE_STRING)); }
-    int i32(const char * k) const { return gguf_get_val_i32(g, key(k, GGUF_TYPE_INT32)); }
-    double f64(const char * k) const { return gguf_get_val_f64(g, key(k, GGUF_TYPE_FLOAT64)); }
-    template <typename T> std::vector<T> arr(const char * k, gguf_type t, size_t n) const {
-        const int64_t id = key(k, GGUF_TYPE_ARRAY);
-        if (gguf_get_arr_type(g, id) != t || gguf_get_arr_n(g, id) != n) {
-            fail(strfmt("%s: field '%s' must hold %zu values", path.c_str(), k, n));
-        }
-        const T * p = (const T *) gguf_get_arr_data(g, id);
-        return std::vector<T>(p, p + n);
-    }
-};
-} // namespace
-
 steer_file steer_file_read(const std::string & path) {
     check_input_file(path, 256LL << 20, "steering file");   // real ones are kilobytes; a FIFO would block
-    if (!file_exists(path)) fail(strfmt("%s: steering file not found", path.c_str()), "palign align --out writes one");
-    ggml_context * ctx = nullptr;
-    gguf_init_params ip = { /*no_alloc=*/ false, /*ctx=*/ &ctx };
-    gguf_context * g = gguf_init_from_file(path.c_str(), ip);
-    if (!g) fail(strfmt("%s: not a readable GGUF steering file (truncated or corrupt)", path.c_str()));
-    std::unique_ptr<gguf_context, void (*)(gguf_context *)> guard(g, gguf_free);
-    std::unique_ptr<ggml_context, void (*)(ggml_context *)> cguard(ctx, ggml_free);
-    reader r{path, g};
-    if (r.str("general.architecture") != k_arch) {
-        fail(strfmt("%s: field 'general.architecture' is '%s', not a palign steering file", path.c_str(), r.str("general.architecture").c_str()),
+    const gguf_meta r(path, "steering file");               // every key's type is checked before it is read
+    gguf_context * g = r.get();
+    const std::string arch = r.str("general.architecture");
+    if (arch != k_arch) {
+        fail(strfmt("%s: field 'general.architecture' is '%s', not a palign steering file", path.c_str(), arch.substr(0, 64).c_str()),
              "pass the model with --model and the steering file with --steer");
     }
+    const char * refit = "refit it with palign align (the file is corrupt)";
     steer_file sf;
     sf.version = r.str("palign.version");
     sf.method = r.str("palign.method");
     sf.params.k = r.i32("palign.k");
+    if (sf.params.k < 1 || sf.params.k > 100000) fail(strfmt("%s: field 'palign.k' = %d: not a head count", path.c_str(), sf.params.k), refit);
     const std::string rank = r.str("palign.rank"), dir = r.str("palign.direction");
-    sf.params.rank = rank == pas_rank_name(pas_rank::mean_acc) ? pas_rank::mean_acc : pas_rank::val_acc;
-    sf.params.dir = dir == pas_dir_name(pas_dir::probe) ? pas_dir::probe : pas_dir::mass_mean;
-    sf.params.seed = gguf_get_val_u64(g, r.key("palign.seed", GGUF_TYPE_UINT64));
+    if (rank == pas_rank_name(pas_rank::mean_acc)) sf.params.rank = pas_rank::mean_acc;
+    else if (rank == pas_rank_name(pas_rank::val_acc)) sf.params.rank = pas_rank::val_acc;
+    else fail(strfmt("%s: field 'palign.rank' is '%s', not %s or %s", path.c_str(), rank.substr(0, 40).c_str(),
+                     pas_rank_name(pas_rank::val_acc), pas_rank_name(pas_rank::mean_acc)), refit);
+    if (dir == pas_dir_name(pas_dir::probe)) sf.params.dir = pas_dir::probe;
+    else if (dir == pas_dir_name(pas_dir::mass_mean)) sf.params.dir = pas_dir::mass_mean;
+    else fail(strfmt("%s: field 'palign.direction' is '%s', not %s or %s", path.c_str(), dir.substr(0, 40).c_str(),
+                     pas_dir_name(pas_dir::mass_mean), pas_dir_name(pas_dir::probe)), refit);
+    sf.params.seed = r.u64("palign.seed");
     sf.alpha = r.f64("palign.alpha");
+    if (!std::isfinite(sf.alpha) || std::fabs(sf.alpha) > 1e6) {
+        fail(strfmt("%s: field 'palign.alpha' = %g: not a finite strength", path.c_str(), sf.alpha), "palign align writes a finite alpha");
+    }
     sf.alpha_select = r.str("palign.alpha_select");
     sf.cv_error = r.f64("palign.cv_error");
     sf.person = r.str("palign.person");
     sf.inventory = r.str("palign.inventory");
     sf.n_answers = r.i32("palign.n_answers");
-    const int64_t tid = r.key("palign.person.traits", GGUF_TYPE_ARRAY);
-    const size_t nt = gguf_get_arr_n(g, tid);
-    std::vector<float> tv = r.arr<float>("palign.person.trait_means", GGUF_TYPE_FLOAT32, nt);
-    for (size_t i = 0; i < nt; i++) sf.traits[gguf_get_arr_str(g, tid, i)] = tv[i];
+    if (sf.n_answers < 0) fail(strfmt("%s: field 'palign.n_answers' = %d", path.c_str(), sf.n_answers), refit);
+    const std::vector<std::string> tnames = r.arr_str("palign.person.traits");
+    const std::vector<float> tv = r.arr_f32("palign.person.trait_means", (long long) tnames.size());
+    for (size_t i = 0; i < tnames.size(); i++) sf.traits[tnames[i]] = tv[i];
     model_fingerprint & fp = sf.model;
     fp.arch = r.str("palign.model.arch");
     fp.n_layer = r.i32("palign.model.n_layer");
@@ -163,19 +147,32 @@ steer_file steer_file_read(const std::string & path) {
     fp.n_embd = r.i32("palign.model.n_embd");
     fp.tokenizer_hash = r.str("palign.model.tokenizer_hash");
     fp.attn_output_hash = r.str("palign.model.attn_output_hash");
+    if (fp.n_layer < 1 || fp.n_layer > (1 << 16) || fp.n_head < 1 || fp.n_head > (1 << 16) || fp.head_dim < 1 || fp.head_dim > (1 << 16) ||
+        fp.n_head_kv < 0 || fp.n_embd < 1) {
+        fail(strfmt("%s: field 'palign.model.*': %d layers, %d heads of %d: not a model's geometry", path.c_str(), fp.n_layer,
+                    fp.n_head, fp.head_dim), refit);
+    }
 
-    ggml_tensor * t = ggml_get_tensor(ctx, "pas.directions");
-    if (!t || t->type != GGML_TYPE_F32) fail(strfmt("%s: tensor 'pas.directions' (f32) is missing", path.c_str()));
-    sf.head_dim = (int) t->ne[0];
-    if (sf.head_dim != fp.head_dim) fail(strfmt("%s: tensor 'pas.directions' rows are %d wide, head_dim is %d", path.c_str(), sf.head_dim, fp.head_dim));
-    const int64_t lid = r.key("palign.heads.layer", GGUF_TYPE_ARRAY);
+    const int64_t tid = gguf_find_tensor(g, "pas.directions");
+    if (tid < 0 || gguf_get_tensor_type(g, tid) != GGML_TYPE_F32) fail(strfmt("%s: tensor 'pas.directions' (f32) is missing", path.c_str()), refit);
+    const int64_t * ne = gguf_get_tensor_ne(g, tid);
+    if (ne[2] != 1 || ne[3] != 1 || ne[1] < 1) {
+        fail(strfmt("%s: tensor 'pas.directions' has shape [%lld, %lld, %lld, %lld], not [head_dim, heads]", path.c_str(),
+                    (long long) ne[0], (long long) ne[1], (long long) ne[2], (long long) ne[3]), refit);
+    }
+    sf.head_dim = (int) std::min<int64_t>(ne[0], INT32_MAX);
+    if (ne[0] != fp.head_dim) fail(strfmt("%s: tensor 'pas.directions' rows are %lld wide, head_dim is %d", path.c_str(), (long long) ne[0], fp.head_dim), refit);
+    const int64_t lid = r.find_arr("palign.heads.layer", GGUF_TYPE_INT32);
     const size_t n = gguf_get_arr_n(g, lid);
-    if ((int64_t) n > t->ne[1] || (n == 0 && t->ne[1] != 1)) fail(strfmt("%s: %zu heads but 'pas.directions' has %lld rows", path.c_str(), n, (long long) t->ne[1]));
-    std::vector<int32_t> layer = r.arr<int32_t>("palign.heads.layer", GGUF_TYPE_INT32, n);
-    std::vector<int32_t> head = r.arr<int32_t>("palign.heads.head", GGUF_TYPE_INT32, n);
-    std::vector<float> sigma = r.arr<float>("palign.heads.sigma", GGUF_TYPE_FLOAT32, n);
-    std::vector<float> val = r.arr<float>("palign.heads.val_acc", GGUF_TYPE_FLOAT32, n);
-    std::vector<float> train = r.arr<float>("palign.heads.train_acc", GGUF_TYPE_FLOAT32, n);
+    if ((int64_t) n > ne[1] || (n == 0 && ne[1] != 1)) fail(strfmt("%s: %zu heads but 'pas.directions' has %lld rows", path.c_str(), n, (long long) ne[1]), refit);
+    const std::vector<char> bytes = r.tensor_bytes("pas.directions");   // ne[0] * ne[1] floats: bounds checked when opened
+    const float * dirs = (const float *) bytes.data();
+    const std::vector<int32_t> layer = r.arr_i32("palign.heads.layer", (long long) n);
+    const std::vector<int32_t> head = r.arr_i32("palign.heads.head", (long long) n);
+    const std::vector<float> sigma = r.arr_f32("palign.heads.sigma", (long long) n);
+    const std::vector<float> val = r.arr_f32("palign.heads.val_acc", (long long) n);
+    const std::vector<float> train = r.arr_f32("palign.heads.train_acc", (long long) n);
+    std::set<std::pair<int, int>> used;   // (layer, head): each once (the geometry is the file's word, not an allocation size)
     for (size_t i = 0; i < n; i++) {
         pas_head h;
         h.layer = layer[i];
@@ -183,11 +180,9 @@ steer_file steer_file_read(const std::string & path) {
         if (h.layer < 0 || h.layer >= fp.n_layer || h.head < 0 || h.head >= fp.n_head) {
             fail(strfmt("%s: head %zu is (layer %d, head %d), outside the model's %d x %d", path.c_str(), i, h.layer, h.head, fp.n_layer, fp.n_head));
         }
-        for (const auto & o : sf.heads) {
-            if (o.layer == h.layer && o.head == h.head) {
-                fail(strfmt("%s: field 'palign.heads': head (layer %d, head %d) appears twice", path.c_str(), h.layer, h.head),
-                     "a steering file lists each head once; refit it with palign align");
-            }
+        if (!used.insert({h.layer, h.head}).second) {
+            fail(strfmt("%s: field 'palign.heads': head (layer %d, head %d) appears twice", path.c_str(), h.layer, h.head),
+                 "a steering file lists each head once; refit it with palign align");
         }
         h.sigma = sigma[i];
         h.val_acc = val[i];
@@ -195,15 +190,16 @@ steer_file steer_file_read(const std::string & path) {
         if (!std::isfinite(h.sigma) || h.sigma < 0) {
             fail(strfmt("%s: field 'palign.heads.sigma'[%zu] = %g: not a finite value >= 0", path.c_str(), i, h.sigma));
         }
-        const float * d = (const float *) t->data + i * sf.head_dim;
+        for (const char * k : {"val_acc", "train_acc"}) {
+            const double a = k[0] == 'v' ? h.val_acc : h.train_acc;
+            if (!(a >= 0 && a <= 1)) fail(strfmt("%s: field 'palign.heads.%s'[%zu] = %g: not an accuracy in 0..1", path.c_str(), k, i, a), refit);
+        }
+        const float * d = dirs + i * sf.head_dim;
         h.dir.assign(d, d + sf.head_dim);
         for (float x : h.dir) {
             if (!std::isfinite(x)) fail(strfmt("%s: tensor 'pas.directions' row %zu (layer %d, head %d) holds %g", path.c_str(), i, h.layer, h.head, x));
         }
         sf.heads.push_back(h);
-    }
-    if (!std::isfinite(sf.alpha) || std::fabs(sf.alpha) > 1e6) {
-        fail(strfmt("%s: field 'palign.alpha' = %g: not a finite strength", path.c_str(), sf.alpha), "palign align writes a finite alpha");
     }
     return sf;
 }
