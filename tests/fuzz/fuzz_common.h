@@ -3,6 +3,7 @@
 #pragma once
 
 #include "data/inventory.h"
+#include "engine/llama_log.h"
 #include "util/error.h"
 #include "util/log.h"
 #include "util/paths.h"
