@@ -129,6 +129,38 @@ std::vector<char> gguf_meta::tensor_bytes(const char * name) const {
     return buf;
 }
 
+static std::unique_ptr<ggml_context, void (*)(ggml_context *)> add_f32_tensors(gguf_context * dst, const std::vector<gguf_tensor_f32> & tensors);
+
+std::vector<int64_t> gguf_meta::tensor_shape_f32(const char * name) const {
+    const int64_t id = gguf_find_tensor(g_, name);
+    if (id < 0 || gguf_get_tensor_type(g_, id) != GGML_TYPE_F32) {
+        fail(strfmt("%s: tensor '%s' (f32) is missing", path_.c_str(), name), "the file is corrupt or not a " + what_);
+    }
+    const int64_t * ne = gguf_get_tensor_ne(g_, id);
+    return {ne[0], ne[1], ne[2], ne[3]};
+}
+
+size_t gguf_meta::arr_len_i32(const char * key) const { return gguf_get_arr_n(g_, find_arr(key, GGUF_TYPE_INT32)); }
+
+gguf_builder::gguf_builder() : g_(gguf_init_empty()) {}
+gguf_builder::~gguf_builder() { gguf_free(g_); }
+void gguf_builder::set_str(const char * key, const std::string & v) { gguf_set_val_str(g_, key, v.c_str()); }
+void gguf_builder::set_i32(const char * key, int32_t v) { gguf_set_val_i32(g_, key, v); }
+void gguf_builder::set_u64(const char * key, uint64_t v) { gguf_set_val_u64(g_, key, v); }
+void gguf_builder::set_f64(const char * key, double v) { gguf_set_val_f64(g_, key, v); }
+void gguf_builder::set_arr_str(const char * key, const std::vector<std::string> & v) {
+    std::vector<const char *> p;
+    for (const auto & x : v) p.push_back(x.c_str());
+    gguf_set_arr_str(g_, key, p.data(), p.size());
+}
+void gguf_builder::set_arr_i32(const char * key, const std::vector<int32_t> & v) { gguf_set_arr_data(g_, key, GGUF_TYPE_INT32, v.data(), v.size()); }
+void gguf_builder::set_arr_f32(const char * key, const std::vector<float> & v) { gguf_set_arr_data(g_, key, GGUF_TYPE_FLOAT32, v.data(), v.size()); }
+void gguf_builder::add_f32(gguf_tensor_f32 t) { tensors_.push_back(std::move(t)); }
+void gguf_builder::write(const std::string & path, const char * what) const {
+    auto data = add_f32_tensors(g_, tensors_);
+    gguf_write_atomic(g_, path, what);
+}
+
 void gguf_check_model(const std::string & path) {
     gguf_meta m(path, "model");
     gguf_context * g = m.get();

@@ -41,6 +41,10 @@ public:
 
     // a tensor's raw bytes, read from the file (bounds checked at open); -1 id = error naming the tensor
     std::vector<char> tensor_bytes(const char * name) const;
+    // an f32 tensor's shape ne[0..3]; an absent or non-f32 tensor is an error naming it
+    std::vector<int64_t> tensor_shape_f32(const char * name) const;
+    // the length of an int32 array key (required)
+    size_t arr_len_i32(const char * key) const;
 
 private:
     std::string path_, what_;
@@ -57,6 +61,27 @@ struct gguf_tensor_f32 {
     std::string name;
     std::vector<int64_t> ne;   // ggml order: ne[0] is the contiguous dimension
     std::vector<float> data;
+};
+
+// a new GGUF built key by key (steering files): typed values, arrays, f32 tensors; written atomically
+class gguf_builder {
+public:
+    gguf_builder();
+    ~gguf_builder();
+    gguf_builder(const gguf_builder &) = delete;
+    gguf_builder & operator=(const gguf_builder &) = delete;
+    void set_str(const char * key, const std::string & v);
+    void set_i32(const char * key, int32_t v);
+    void set_u64(const char * key, uint64_t v);
+    void set_f64(const char * key, double v);
+    void set_arr_str(const char * key, const std::vector<std::string> & v);
+    void set_arr_i32(const char * key, const std::vector<int32_t> & v);
+    void set_arr_f32(const char * key, const std::vector<float> & v);
+    void add_f32(gguf_tensor_f32 t);
+    void write(const std::string & path, const char * what) const;   // gguf_write_atomic
+private:
+    gguf_context * g_;
+    std::vector<gguf_tensor_f32> tensors_;
 };
 
 // a tensor of a GGUF file dequantized to f32; throws "<path>: tensor '<name>' ..." if absent

@@ -10,12 +10,10 @@
 #include "util/error.h"
 #include "util/paths.h"
 
-#include "ggml.h"
-#include "gguf.h"
-
 #include <cmath>
 #include <cstdio>
 #include <climits>
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -37,73 +35,60 @@ steering steer_file::make_steering(const model_info & info, double a) const {
 }
 
 void steer_file_write(const steer_file & sf, const std::string & path) {
-    gguf_context * g = gguf_init_empty();
-    std::unique_ptr<gguf_context, void (*)(gguf_context *)> guard(g, gguf_free);
-    gguf_set_val_str(g, "general.architecture", k_arch);
-    gguf_set_val_str(g, "palign.version", sf.version.c_str());
-    gguf_set_val_str(g, "palign.method", sf.method.c_str());
-    gguf_set_val_i32(g, "palign.k", sf.params.k);
-    gguf_set_val_str(g, "palign.rank", pas_rank_name(sf.params.rank));
-    gguf_set_val_str(g, "palign.direction", pas_dir_name(sf.params.dir));
-    gguf_set_val_u64(g, "palign.seed", sf.params.seed);
-    gguf_set_val_f64(g, "palign.alpha", sf.alpha);
-    gguf_set_val_str(g, "palign.alpha_select", sf.alpha_select.c_str());
-    gguf_set_val_f64(g, "palign.cv_error", sf.cv_error);
-    gguf_set_val_str(g, "palign.person", sf.person.c_str());
-    gguf_set_val_str(g, "palign.inventory", sf.inventory.c_str());
-    gguf_set_val_i32(g, "palign.n_answers", sf.n_answers);
+    gguf_builder g;
+    g.set_str("general.architecture", k_arch);
+    g.set_str("palign.version", sf.version);
+    g.set_str("palign.method", sf.method);
+    g.set_i32("palign.k", sf.params.k);
+    g.set_str("palign.rank", pas_rank_name(sf.params.rank));
+    g.set_str("palign.direction", pas_dir_name(sf.params.dir));
+    g.set_u64("palign.seed", sf.params.seed);
+    g.set_f64("palign.alpha", sf.alpha);
+    g.set_str("palign.alpha_select", sf.alpha_select);
+    g.set_f64("palign.cv_error", sf.cv_error);
+    g.set_str("palign.person", sf.person);
+    g.set_str("palign.inventory", sf.inventory);
+    g.set_i32("palign.n_answers", sf.n_answers);
     std::vector<std::string> tnames;
     std::vector<float> tvals;
     for (const auto & kv : sf.traits) { tnames.push_back(kv.first); tvals.push_back((float) kv.second); }
-    std::vector<const char *> tptr;
-    for (const auto & s : tnames) tptr.push_back(s.c_str());
-    gguf_set_arr_str(g, "palign.person.traits", tptr.data(), tptr.size());
-    gguf_set_arr_data(g, "palign.person.trait_means", GGUF_TYPE_FLOAT32, tvals.data(), tvals.size());
+    g.set_arr_str("palign.person.traits", tnames);
+    g.set_arr_f32("palign.person.trait_means", tvals);
     const model_fingerprint & fp = sf.model;
-    gguf_set_val_str(g, "palign.model.arch", fp.arch.c_str());
-    gguf_set_val_i32(g, "palign.model.n_layer", fp.n_layer);
-    gguf_set_val_i32(g, "palign.model.n_head", fp.n_head);
-    gguf_set_val_i32(g, "palign.model.n_head_kv", fp.n_head_kv);
-    gguf_set_val_i32(g, "palign.model.head_dim", fp.head_dim);
-    gguf_set_val_i32(g, "palign.model.n_embd", fp.n_embd);
-    gguf_set_val_str(g, "palign.model.tokenizer_hash", fp.tokenizer_hash.c_str());
-    gguf_set_val_str(g, "palign.model.attn_output_hash", fp.attn_output_hash.c_str());
+    g.set_str("palign.model.arch", fp.arch);
+    g.set_i32("palign.model.n_layer", fp.n_layer);
+    g.set_i32("palign.model.n_head", fp.n_head);
+    g.set_i32("palign.model.n_head_kv", fp.n_head_kv);
+    g.set_i32("palign.model.head_dim", fp.head_dim);
+    g.set_i32("palign.model.n_embd", fp.n_embd);
+    g.set_str("palign.model.tokenizer_hash", fp.tokenizer_hash);
+    g.set_str("palign.model.attn_output_hash", fp.attn_output_hash);
 
     const int n = (int) sf.heads.size();
     std::vector<int32_t> layer(n), head(n);
     std::vector<float> sigma(n), val(n), train(n);
+    gguf_tensor_f32 dirs{"pas.directions", {sf.head_dim, std::max(n, 1)}, std::vector<float>((size_t) sf.head_dim * std::max(n, 1), 0.0f)};
     for (int i = 0; i < n; i++) {
         layer[i] = sf.heads[i].layer;
         head[i] = sf.heads[i].head;
         sigma[i] = sf.heads[i].sigma;
         val[i] = (float) sf.heads[i].val_acc;
         train[i] = (float) sf.heads[i].train_acc;
-    }
-    gguf_set_arr_data(g, "palign.heads.layer", GGUF_TYPE_INT32, layer.data(), n);
-    gguf_set_arr_data(g, "palign.heads.head", GGUF_TYPE_INT32, head.data(), n);
-    gguf_set_arr_data(g, "palign.heads.sigma", GGUF_TYPE_FLOAT32, sigma.data(), n);
-    gguf_set_arr_data(g, "palign.heads.val_acc", GGUF_TYPE_FLOAT32, val.data(), n);
-    gguf_set_arr_data(g, "palign.heads.train_acc", GGUF_TYPE_FLOAT32, train.data(), n);
-
-    ggml_init_params ip = { ggml_tensor_overhead() * 2 + (size_t) n * sf.head_dim * sizeof(float) + 64, nullptr, false };
-    ggml_context * ctx = ggml_init(ip);
-    std::unique_ptr<ggml_context, void (*)(ggml_context *)> cguard(ctx, ggml_free);
-    ggml_tensor * t = ggml_new_tensor_2d(ctx, GGML_TYPE_F32, sf.head_dim, std::max(n, 1));
-    ggml_set_name(t, "pas.directions");
-    memset(t->data, 0, ggml_nbytes(t));
-    for (int i = 0; i < n; i++) {
         if ((int) sf.heads[i].dir.size() != sf.head_dim) fail(strfmt("%s: head %d direction has %zu values, head_dim is %d", path.c_str(), i, sf.heads[i].dir.size(), sf.head_dim));
-        memcpy((float *) t->data + (size_t) i * sf.head_dim, sf.heads[i].dir.data(), sf.head_dim * sizeof(float));
+        std::copy(sf.heads[i].dir.begin(), sf.heads[i].dir.end(), dirs.data.begin() + (size_t) i * sf.head_dim);
     }
-    gguf_add_tensor(g, t);
-
-    gguf_write_atomic(g, path, "steering file");
+    g.set_arr_i32("palign.heads.layer", layer);
+    g.set_arr_i32("palign.heads.head", head);
+    g.set_arr_f32("palign.heads.sigma", sigma);
+    g.set_arr_f32("palign.heads.val_acc", val);
+    g.set_arr_f32("palign.heads.train_acc", train);
+    g.add_f32(std::move(dirs));
+    g.write(path, "steering file");
 }
 
 steer_file steer_file_read(const std::string & path) {
     check_input_file(path, 256LL << 20, "steering file");   // real ones are kilobytes; a FIFO would block
     const gguf_meta r(path, "steering file");               // every key's type is checked before it is read
-    gguf_context * g = r.get();
     const std::string arch = r.str("general.architecture");
     if (arch != k_arch) {
         fail(strfmt("%s: field 'general.architecture' is '%s', not a palign steering file", path.c_str(), arch.substr(0, 64).c_str()),
@@ -153,17 +138,14 @@ steer_file steer_file_read(const std::string & path) {
                     fp.n_head, fp.head_dim), refit);
     }
 
-    const int64_t tid = gguf_find_tensor(g, "pas.directions");
-    if (tid < 0 || gguf_get_tensor_type(g, tid) != GGML_TYPE_F32) fail(strfmt("%s: tensor 'pas.directions' (f32) is missing", path.c_str()), refit);
-    const int64_t * ne = gguf_get_tensor_ne(g, tid);
+    const std::vector<int64_t> ne = r.tensor_shape_f32("pas.directions");
     if (ne[2] != 1 || ne[3] != 1 || ne[1] < 1) {
         fail(strfmt("%s: tensor 'pas.directions' has shape [%lld, %lld, %lld, %lld], not [head_dim, heads]", path.c_str(),
                     (long long) ne[0], (long long) ne[1], (long long) ne[2], (long long) ne[3]), refit);
     }
     sf.head_dim = (int) std::min<int64_t>(ne[0], INT32_MAX);
     if (ne[0] != fp.head_dim) fail(strfmt("%s: tensor 'pas.directions' rows are %lld wide, head_dim is %d", path.c_str(), (long long) ne[0], fp.head_dim), refit);
-    const int64_t lid = r.find_arr("palign.heads.layer", GGUF_TYPE_INT32);
-    const size_t n = gguf_get_arr_n(g, lid);
+    const size_t n = r.arr_len_i32("palign.heads.layer");
     if ((int64_t) n > ne[1] || (n == 0 && ne[1] != 1)) fail(strfmt("%s: %zu heads but 'pas.directions' has %lld rows", path.c_str(), n, (long long) ne[1]), refit);
     const std::vector<char> bytes = r.tensor_bytes("pas.directions");   // ne[0] * ne[1] floats: bounds checked when opened
     const float * dirs = (const float *) bytes.data();
