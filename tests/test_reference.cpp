@@ -250,3 +250,23 @@ TEST(reference, failures_are_counted_and_a_run_where_all_fail_exits_0) {
     EXPECT_TRUE(file_exists(s + "/allfail/none.json"));
     EXPECT_EQ(json::parse(read_file(s + "/allfail/none.json"))["n_ok"], 0);
 }
+
+TEST(reference, align_warns_when_alpha_is_zero_or_at_the_grid_edge) {
+    const std::string s = palign_test::scratch_dir() + "/alignwarn";
+    std::filesystem::create_directories(s);
+    // a person: PAPI subject 0's answers to the IPIP-NEO-120
+    const inventory inv = load_inventory(inventory_kind::big5, data_dir());
+    const std::vector<subject> subjects = load_subjects(inv, data_dir());
+    json me = json::object();
+    for (const item * it : item_set(inv, "align")) me[it->id] = subjects[0].answer(it->id);
+    { std::ofstream f(s + "/me.json"); f << me.dump(); }
+    const std::string base = bin + " align -m " + palign_test::model_path("llama3") + " -a " + s + "/me.json --cv-folds 2 --k 4 -q "
+                             "--contrast-cache '' -o " + s + "/me.steer.gguf";
+    std::string out;
+    ASSERT_EQ(run_cmd(base + " --alpha-grid 0", &out), 0) << out;
+    EXPECT_NE(out.find("palign: warning: alpha 0 was chosen: this steering file changes nothing"), std::string::npos) << out;
+    ASSERT_EQ(run_cmd(base + " --alpha-grid 1e5", &out), 0) << out;
+    EXPECT_NE(out.find("palign: warning: alpha 100000, the largest in --alpha-grid, was chosen"), std::string::npos) << out;
+    ASSERT_EQ(run_cmd(base + " --alpha 2", &out), 0) << out;
+    EXPECT_EQ(out.find("--alpha-grid"), std::string::npos) << "a given alpha is not questioned: " << out;
+}
