@@ -7,7 +7,7 @@
 #include "util/rng.h"
 #include "testlib.h"
 
-#include "llama.h"
+#include "engine/steer_api.h"
 
 #include <gtest/gtest.h>
 
@@ -115,14 +115,17 @@ TEST(graph_steer, uploads_follow_contents) {
     ctx.run({p}, {&s1});
     const uint64_t u0 = ctx.table_uploads();
     EXPECT_GE(u0, 1u);
+    EXPECT_EQ(ctx.table_layers(), 1) << "a table only for the layer steered";
     ctx.run({p, p}, {&s1, &s1});
     EXPECT_EQ(ctx.table_uploads(), u0) << "same steering again";
     ctx.run({p, p}, {&s1, &s2});
     const uint64_t u1 = ctx.table_uploads();
     EXPECT_EQ(u1, u0 + 1) << "a second steering";
+    EXPECT_EQ(ctx.table_layers(), 2) << "its layer gets a table";
     ctx.run({p}, {&s2});
     ctx.run({p}, {nullptr});
     EXPECT_EQ(ctx.table_uploads(), u1) << "steerings already held";
+    EXPECT_EQ(ctx.table_layers(), 2) << "the set of tabled layers only grows (a new shape rebuilds the graph)";
 
     // scale s1 in place (as chat's /alpha does): the next run sees the new contents
     auto before = ctx.run({p}, {&s1});
@@ -147,48 +150,55 @@ TEST(graph_steer, one_steering_per_sequence) {
     EXPECT_THROW(ctx.decode(rows), std::exception);
 }
 
-// the C API: a per-sequence scale equals a scaled table; a table of the wrong width is refused
-TEST(graph_steer, c_api_scale_and_checks) {
+// the C API: each sequence gets its own row of the table (row 0 = none, which equals no table at all);
+// a table of the wrong width and an out-of-range profile or sequence are refused
+TEST(graph_steer, c_api_rows_and_checks) {
     NEED_PATCH();
-#ifdef LLAMA_ATTN_STEER_API
+#ifdef PALIGN_GRAPH_STEER
     model m({model_path("qwen3")});
     const auto & info = m.info();
-    steering s = random_steering(info, {0, 1}, 9);
+    steering s1 = random_steering(info, {0, 1}, 9);
+    steering s2 = random_steering(info, {0, 1}, 10);
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = 256;
     cp.type_k = cp.type_v = GGML_TYPE_F32;
     llama_context * c = llama_init_from_model(m.raw(), cp);
     ASSERT_NE(c, nullptr);
     const std::vector<int> p = m.tokenize("You worry about things.", true);
-    auto logits_with = [&](float table_scale, float seq_scale) {
+    // rows: the profiles' deltas in table order (none: no table); the logits of sequence 0 on profile prof
+    auto logits_with = [&](const std::vector<const steering *> & rows, int prof) {
         std::vector<std::vector<float>> tab(info.n_layer);
         std::vector<const float *> data(info.n_layer, nullptr);
-        for (int il = 0; il < info.n_layer; il++) {
-            if (!s.active(il)) continue;
-            for (float x : s.delta[il]) tab[il].push_back(x * table_scale);
+        for (int il = 0; il < info.n_layer && !rows.empty(); il++) {
+            if (!rows[0]->active(il)) continue;
+            for (const steering * s : rows) tab[il].insert(tab[il].end(), s->delta[il].begin(), s->delta[il].end());
             data[il] = tab[il].data();
         }
-        EXPECT_EQ(llama_set_attn_steer(c, data.data(), info.n_layer, info.n_embd_v(), 1), 0);
-        EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 1, seq_scale), 0);
+        EXPECT_EQ(llama_set_attn_steer(c, rows.empty() ? nullptr : data.data(), info.n_layer, info.n_embd_v(), (int) rows.size()), 0);
+        EXPECT_EQ(llama_set_attn_steer_seq(c, 0, prof), 0);
         llama_memory_clear(llama_get_memory(c), true);
         llama_batch b = llama_batch_get_one(const_cast<int *>(p.data()), (int) p.size());
         EXPECT_EQ(llama_decode(c, b), 0);
         const float * lg = llama_get_logits_ith(c, -1);
         return std::vector<float>(lg, lg + info.n_vocab);
     };
-    auto a = logits_with(2.0f, 1.0f);
-    auto b = logits_with(1.0f, 2.0f);
-    auto z = logits_with(1.0f, 0.0f);
-    EXPECT_LE(max_abs_diff(a, b), 1e-5f);
-    EXPECT_GT(max_abs_diff(a, z), 1e-2f);
+    const auto plain = logits_with({}, 0);
+    const auto second_of_two = logits_with({&s1, &s2}, 2);
+    const auto alone = logits_with({&s2}, 1);
+    const auto none_of_two = logits_with({&s1, &s2}, 0);
+    EXPECT_LE(max_abs_diff(second_of_two, alone), 1e-6f) << "row 2 of a table = the same vector as row 1 of its own";
+    EXPECT_GT(max_abs_diff(second_of_two, plain), 1e-2f) << "the steering changes the logits";
+    EXPECT_LE(max_abs_diff(none_of_two, plain), 1e-6f) << "profile 0 adds nothing";
+    EXPECT_GT(max_abs_diff(logits_with({&s1, &s2}, 1), alone), 1e-2f) << "row 1 is the other vector";
 
     std::vector<float> wrong(info.n_embd_v() + 1, 0.0f);
     std::vector<const float *> data(info.n_layer, nullptr);
     data[0] = wrong.data();
     EXPECT_EQ(llama_set_attn_steer(c, data.data(), info.n_layer, info.n_embd_v() + 1, 1), -1);
-    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 5, 1.0f), -1) << "profile beyond the table";
-    EXPECT_EQ(llama_set_attn_steer_seq(c, -1, 0, 1.0f), -1);
-    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 0, NAN), -1);
+    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 1), -1) << "the refused table cleared all steering: no profile 1";
+    EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 0), 0);
+    EXPECT_EQ(llama_set_attn_steer_seq(c, -1, 0), -1);
+    EXPECT_EQ(llama_set_attn_steer_seq(c, 1 << 20, 0), -1);
     llama_free(c);
 #endif
 }

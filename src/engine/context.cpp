@@ -6,7 +6,7 @@
 #include "engine/llama_log.h"
 #include "util/log.h"
 
-#include "llama.h"
+#include "engine/steer_api.h"   // llama.h, and PALIGN_GRAPH_STEER with the patch
 
 #include <algorithm>
 #include <cstdlib>
@@ -98,7 +98,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     steer_why_ = in_graph ? "in-graph (llama_set_attn_steer, palign's llama.cpp patch)"
                : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or context_params.steer)"
                                          : "eval callback (this llama.cpp lacks palign's patch)";
-#ifndef LLAMA_ATTN_STEER_API   // with the patch the callback is set per decode, only when one needs it
+#ifndef PALIGN_GRAPH_STEER   // with the patch the callback is set per decode, only when one needs it
     cp.cb_eval           = head_hook::callback;
     cp.cb_eval_user_data = &hook_;
     cb_on_ = true;
@@ -140,7 +140,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
 const char * context::steer_path_name() const { return steer_why_; }
 
 void context::set_callback(bool on) {
-#ifdef LLAMA_ATTN_STEER_API
+#ifdef PALIGN_GRAPH_STEER
     if (on == cb_on_) return;
     llama_set_eval_cb(ctx_.get(), on ? head_hook::callback : nullptr, on ? &hook_ : nullptr);
     cb_on_ = on;
@@ -201,7 +201,7 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
             }
         }
         if (gsteer_) gsteer_->prepare(seq_steer);
-        const bool graph = gsteer_ && gsteer_->tables_set();
+        const std::vector<bool> * graph = gsteer_ && gsteer_->tables_set() ? &gsteer_->tabled() : nullptr;
         set_callback(any_capture || hook_.watching() || (any_steer && !gsteer_));
         hook_.begin((int) n, any_steer && !gsteer_ ? &row_steer : nullptr, any_capture ? &row_capture : nullptr, graph);
         log_clear_llama_error();

@@ -86,6 +86,7 @@ public:
     const char * steer_path_name() const;        // for palign info and logs
     bool callback_installed() const { return cb_on_; }
     uint64_t table_uploads() const { return gsteer_ ? gsteer_->uploads() : 0; }
+    int table_layers() const { return gsteer_ ? gsteer_->layers_tabled() : 0; }   // layers with steering ops in the graph
 
     // Evaluate each prompt as its own sequence, batched; returns logits after each prompt and,
     // if asked, every head's output at its last token, and a greedy continuation. steer[i] (or nullptr)

@@ -5,42 +5,51 @@
 #include "engine/steering.h"
 #include "util/error.h"
 
-#include "llama.h"
+#include "engine/steer_api.h"   // llama.h, and PALIGN_GRAPH_STEER with the patch
 
 #include <algorithm>
 #include <cstring>
 
 namespace palign {
 
-#ifdef LLAMA_ATTN_STEER_API
+#ifdef PALIGN_GRAPH_STEER
 bool graph_steer_available() { return true; }
 #else
 bool graph_steer_available() { return false; }
 #endif
 
 graph_steer::graph_steer(llama_context * ctx, const model_info & info, const std::vector<bool> & layers)
-    : ctx_(ctx), n_layer_(info.n_layer), n_embd_v_((int) info.n_embd_v()) {
+    : ctx_(ctx), n_layer_(info.n_layer), n_embd_v_((int) info.n_embd_v()), tabled_(info.n_layer, false) {
     for (int il = 0; il < (int) layers.size() && il < n_layer_; il++) if (layers[il]) layers_.push_back(il);
 }
 
 void graph_steer::upload(int cap) {
-#ifdef LLAMA_ATTN_STEER_API
-    // data[il] -> cap profiles of n_embd_v floats
-    std::vector<std::vector<float>> per_layer(layers_.size(), std::vector<float>((size_t) cap * n_embd_v_, 0.0f));
+#ifdef PALIGN_GRAPH_STEER
+    // a table only for the layers some profile steers (a layer without one has no steering ops in the graph);
+    // that set only grows, as cap does, so that profiles coming and going rarely change the graph's shape
     for (size_t p = 0; p < slots_.size() && (int) p < cap; p++) {
-        for (size_t k = 0; k < layers_.size(); k++) {
-            const int il = layers_[k];
-            if (il >= (int) slots_[p].size() || slots_[p][il].empty()) continue;   // zeros
-            std::copy(slots_[p][il].begin(), slots_[p][il].end(), per_layer[k].begin() + p * (size_t) n_embd_v_);
-        }
+        for (int il : layers_) if (il < (int) slots_[p].size() && !slots_[p][il].empty()) tabled_[il] = true;
     }
+    // data[il] -> cap profiles of n_embd_v floats
+    std::vector<std::vector<float>> per_layer(n_layer_);
     std::vector<const float *> data(n_layer_, nullptr);
-    for (size_t k = 0; k < layers_.size(); k++) data[layers_[k]] = per_layer[k].data();
+    int n_tabled = 0;
+    for (int il : layers_) {
+        if (!tabled_[il]) continue;
+        per_layer[il].assign((size_t) cap * n_embd_v_, 0.0f);
+        for (size_t p = 0; p < slots_.size() && (int) p < cap; p++) {
+            if (il >= (int) slots_[p].size() || slots_[p][il].empty()) continue;   // zeros
+            std::copy(slots_[p][il].begin(), slots_[p][il].end(), per_layer[il].begin() + p * (size_t) n_embd_v_);
+        }
+        data[il] = per_layer[il].data();
+        n_tabled++;
+    }
     if (llama_set_attn_steer(ctx_, data.data(), n_layer_, n_embd_v_, cap) != 0) {
-        fail(strfmt("graph steering: llama_set_attn_steer refused %d layers x %d profiles of %d values", (int) layers_.size(), cap, n_embd_v_),
+        fail(strfmt("graph steering: llama_set_attn_steer refused %d layers x %d profiles of %d values", n_tabled, cap, n_embd_v_),
              "run with PALIGN_STEER=callback to steer through the eval callback instead");
     }
     cap_ = cap;
+    n_tabled_ = n_tabled;
     uploads_++;
 #else
     (void) cap;
@@ -49,7 +58,7 @@ void graph_steer::upload(int cap) {
 }
 
 void graph_steer::prepare(const std::vector<std::pair<int, const steering *>> & seq_steer) {
-#ifdef LLAMA_ATTN_STEER_API
+#ifdef PALIGN_GRAPH_STEER
     // the distinct steerings of this decode (by pointer; their contents are compared with the slots below)
     std::vector<const steering *> want;
     std::vector<int> seq_profile(seq_steer.size(), 0);
@@ -98,7 +107,7 @@ void graph_steer::prepare(const std::vector<std::pair<int, const steering *>> & 
     }
     for (size_t i = 0; i < seq_steer.size(); i++) {
         const int prof = seq_profile[i] == 0 ? 0 : slot_of[seq_profile[i] - 1] + 1;
-        if (llama_set_attn_steer_seq(ctx_, seq_steer[i].first, prof, 1.0f) != 0) {
+        if (llama_set_attn_steer_seq(ctx_, seq_steer[i].first, prof) != 0) {
             fail(strfmt("graph steering: sequence %d: cannot select profile %d", seq_steer[i].first, prof));
         }
     }

@@ -91,9 +91,9 @@ bool head_hook::callback(ggml_tensor * t, bool ask, void * user_data) {
 }
 
 void head_hook::begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture,
-                      bool after_graph_steer) {
+                      const std::vector<bool> * graph_steered) {
     n_rows_      = n_rows;
-    after_graph_steer_ = after_graph_steer;
+    graph_steered_ = graph_steered;
     row_steer_   = row_steer && !row_steer->empty() ? row_steer : nullptr;
     row_capture_ = row_capture && !row_capture->empty() ? row_capture : nullptr;
     std::fill(steer_layer_.begin(), steer_layer_.end(), false);
@@ -126,6 +126,7 @@ void head_hook::end() {
     n_rows_ = 0;
     row_steer_ = nullptr;
     row_capture_ = nullptr;
+    graph_steered_ = nullptr;
     if (!err_.empty()) {
         std::string e = err_;
         err_.clear();
@@ -177,9 +178,10 @@ bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
         if (probing_) probe_node(t);
         if (out) return true;
         if (il < 0) return false;
-        // capture reads kqv_steer-<il> when the graph steers itself (what W_o sees), else kqv_out-<il>
-        if (steered) return capture_ && after_graph_steer_;
-        return probing_ || steer_layer_[il] || (capture_ && !after_graph_steer_);
+        // capture reads kqv_steer-<il> where the graph steers the layer itself (what W_o sees), else kqv_out-<il>
+        const bool in_graph = graph_steered_ && il < (int) graph_steered_->size() && (*graph_steered_)[il];
+        if (steered) return capture_ && in_graph;
+        return probing_ || steer_layer_[il] || (capture_ && !in_graph);
     }
     // data phase (only for tensors asked for above): always return true (false would abort the compute)
     if (out && t->type == GGML_TYPE_F32 && t->ne[2] == 1 && t->ne[3] == 1 && ggml_is_contiguous_rows(t)) {

@@ -44,9 +44,10 @@ public:
     // plan for the next llama_decode of n_rows tokens:
     //   row_steer[i]   steering of batch row i (nullptr = none); may be empty (no steering)
     //   row_capture[i] where to write row i's kqv_out of every layer (n_layer * n_embd_v floats), or nullptr
-    //   after_graph_steer: capture reads kqv_steer-<il> (the graph adds steering itself), else kqv_out-<il>
+    //   graph_steered[il]: the graph adds steering to layer il itself, so capture reads its kqv_steer-<il>,
+    //   else kqv_out-<il> (nullptr: no layer is steered in the graph)
     void begin(int n_rows, const std::vector<const steering *> * row_steer, const std::vector<float *> * row_capture,
-               bool after_graph_steer = false);
+               const std::vector<bool> * graph_steered = nullptr);
     void end();    // throws if the callback saw something wrong during the decode
 
     // tests and diagnostics: copy every row of an arbitrary named graph tensor (e.g. "ffn_inp-3"; a kqv_out-<il>
@@ -75,7 +76,7 @@ private:
     const std::vector<float *>          * row_capture_ = nullptr;
     std::vector<bool> steer_layer_;            // some row steers this layer in the current decode
     bool capture_ = false;
-    bool after_graph_steer_ = false;
+    const std::vector<bool> * graph_steered_ = nullptr;   // [layer], or nullptr
     std::vector<float> span_;                  // rows read for capture
     bool probing_ = false;
     std::vector<int> row_off_;                 // rows of this decode already seen, per layer
