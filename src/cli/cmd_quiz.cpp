@@ -13,6 +13,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 namespace palign {
 
@@ -50,81 +51,85 @@ static void write_profile_files(const personality_profile & p, const std::string
     if (!files.empty()) write_files_atomic(files);
 }
 
+void add_quiz_options(CLI::App * cmd, quiz_cmd & o) {
+    cmd->add_option("--inventory", o.inventory, "big5 (IPIP-NEO-120), big5-300 (IPIP-NEO-300) or sd3 (SD-3, 27 items); "
+                                                   "default for an existing file: what it holds");
+    cmd->add_option("-o,--out", o.out, "answers file: written after every item; an existing one is resumed");
+    cmd->add_flag("--shuffle", o.shuffle, "ask the items in a seeded random order instead of the inventory's");
+    cmd->add_option("--seed", o.seed, "seed of --shuffle (resume with the same one)");
+    cmd->add_option("--score", o.score, "do not ask: print the profile of this answers file");
+    cmd->add_option("--html", o.html, "also write the profile as an HTML page (radar charts) to this file");
+    cmd->add_option("--json", o.json_out, "also write the profile as JSON to this file");
+    cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: the build's or install's data/)");
+}
+
+void run_quiz(const quiz_cmd & o) {
+    const std::string ddir = data_dir(o.data_dir);
+    const bool inv_given = o.given.count("--inventory") > 0;
+    if (!o.score.empty()) {
+        const std::string name = inv_given ? o.inventory : quiz_inventory_of_file(o.score, ddir);
+        const quiz_inventory qi = quiz_inventory_for(name);
+        const inventory inv = load_inventory(qi.kind, ddir);
+        const personality_profile p = quiz_profile(inv, qi, load_answer_file(o.score, inv).answers);
+        fputs(quiz_score_text(p, qi, o.score).c_str(), stdout);
+        write_profile_files(p, o.score, o.html, o.json_out);
+        return;
+    }
+    const bool resume = file_exists(o.out);
+    std::string name = o.inventory;
+    if (resume && !inv_given) name = quiz_inventory_of_file(o.out, ddir);
+    const quiz_inventory qi = quiz_inventory_for(name);
+    const inventory inv = load_inventory(qi.kind, ddir);
+    std::map<std::string, int> answers;
+    if (resume) answers = load_answer_file(o.out, inv).answers;
+    quiz_state s = quiz_start(quiz_items(inv, qi, o.shuffle, o.seed), answers);
+    quiz_reader in;
+    const char * what = qi.set == "sd3" ? "the SD-3 (Dark Triad), 27 items" : qi.set == "ipip-neo-300" ? "the IPIP-NEO-300, 300 items"
+                                                                                                    : "the IPIP-NEO-120, 120 items";
+    if (resume) {
+        fprintf(stderr, "quiz: resuming %s (%s): %d of %zu recorded, %d of them skipped\n", o.out.c_str(), what, s.n_recorded(),
+                s.items.size(), s.n_skipped());
+    } else if (in.tty()) {
+        printf("palign quiz: %s. How accurately does each statement describe you, as you are now?\n"
+               "Press 1-5 or A-E (A = 5 = Very Accurate .. E = 1 = Very Inaccurate), b to go back, s to skip, q to stop.\n"
+               "Every answer is saved to %s at once; run the same command again to go on later.\n", what, o.out.c_str());
+    }
+    bool stopped = false;
+    while (!s.done()) {
+        if (in.tty()) show_item(s, qi.kind);
+        std::string text, why;
+        if (!in.next(text)) { stopped = true; break; }
+        if (in.tty()) printf("%s\n", text.empty() ? "(keep)" : text.c_str());
+        const quiz_step st = quiz_apply(s, parse_quiz_input(text), &why);
+        if (st == quiz_step::saved) {
+            write_file_atomic(o.out, quiz_answers_json(inv, s.answers));
+        } else if (st == quiz_step::stopped) {
+            stopped = true;
+            break;
+        } else if (st == quiz_step::rejected) {
+            if (in.tty()) { printf("  %s\n", why.c_str()); continue; }
+            fail(strfmt("<stdin>:%d: '%s': %s", in.line(), text.c_str(), why.c_str()),
+                 strfmt("one answer per line; the %d answers before it are saved in %s", s.n_recorded(), o.out.c_str()));
+        }
+    }
+    if (in.tty()) printf("\n");
+    if (stopped) {
+        fprintf(stderr, "quiz: stopped at %zu/%zu; %d recorded in %s. To go on: %s\n", s.pos + 1, s.items.size(), s.n_recorded(),
+                o.out.c_str(), resume_command(name, o.out, o.shuffle, o.seed).c_str());
+        return;
+    }
+    fprintf(stderr, "quiz: all %zu items recorded in %s (%d skipped)\n", s.items.size(), o.out.c_str(), s.n_skipped());
+    const personality_profile p = quiz_profile(inv, qi, s.answers);
+    fputs(quiz_score_text(p, qi, o.out).c_str(), stdout);
+    write_profile_files(p, o.out, o.html, o.json_out);
+}
+
 void register_quiz(CLI::App & app) {
     auto * cmd = app.add_subcommand("quiz", "take the questionnaire (one item at a time, saved after each: a stopped quiz resumes) "
                                             "and see your profile; --score FILE: the profile of an answers file");
-    static std::string inventory_name = "big5", out = "me.json", score, html, json_out, data_dir_opt;
-    static bool shuffle = false;
-    static uint64_t seed = 42;
-    cmd->add_option("--inventory", inventory_name, "big5 (IPIP-NEO-120), big5-300 (IPIP-NEO-300) or sd3 (SD-3, 27 items); "
-                                                   "default for an existing file: what it holds");
-    cmd->add_option("-o,--out", out, "answers file: written after every item; an existing one is resumed");
-    cmd->add_flag("--shuffle", shuffle, "ask the items in a seeded random order instead of the inventory's");
-    cmd->add_option("--seed", seed, "seed of --shuffle (resume with the same one)");
-    cmd->add_option("--score", score, "do not ask: print the profile of this answers file");
-    cmd->add_option("--html", html, "also write the profile as an HTML page (radar charts) to this file");
-    cmd->add_option("--json", json_out, "also write the profile as JSON to this file");
-    cmd->add_option("--data-dir", data_dir_opt, "palign data dir (default: the build's or install's data/)");
-    cmd->callback([cmd] {
-        const std::string ddir = data_dir(data_dir_opt);
-        const bool inv_given = cmd->count("--inventory") > 0;
-        if (!score.empty()) {
-            const std::string name = inv_given ? inventory_name : quiz_inventory_of_file(score, ddir);
-            const quiz_inventory qi = quiz_inventory_for(name);
-            const inventory inv = load_inventory(qi.kind, ddir);
-            const personality_profile p = quiz_profile(inv, qi, load_answer_file(score, inv).answers);
-            fputs(quiz_score_text(p, qi, score).c_str(), stdout);
-            write_profile_files(p, score, html, json_out);
-            return;
-        }
-        const bool resume = file_exists(out);
-        std::string name = inventory_name;
-        if (resume && !inv_given) name = quiz_inventory_of_file(out, ddir);
-        const quiz_inventory qi = quiz_inventory_for(name);
-        const inventory inv = load_inventory(qi.kind, ddir);
-        std::map<std::string, int> answers;
-        if (resume) answers = load_answer_file(out, inv).answers;
-        quiz_state s = quiz_start(quiz_items(inv, qi, shuffle, seed), answers);
-        quiz_reader in;
-        const char * what = qi.set == "sd3" ? "the SD-3 (Dark Triad), 27 items" : qi.set == "ipip-neo-300" ? "the IPIP-NEO-300, 300 items"
-                                                                                                        : "the IPIP-NEO-120, 120 items";
-        if (resume) {
-            fprintf(stderr, "quiz: resuming %s (%s): %d of %zu recorded, %d of them skipped\n", out.c_str(), what, s.n_recorded(),
-                    s.items.size(), s.n_skipped());
-        } else if (in.tty()) {
-            printf("palign quiz: %s. How accurately does each statement describe you, as you are now?\n"
-                   "Press 1-5 or A-E (A = 5 = Very Accurate .. E = 1 = Very Inaccurate), b to go back, s to skip, q to stop.\n"
-                   "Every answer is saved to %s at once; run the same command again to go on later.\n", what, out.c_str());
-        }
-        bool stopped = false;
-        while (!s.done()) {
-            if (in.tty()) show_item(s, qi.kind);
-            std::string text, why;
-            if (!in.next(text)) { stopped = true; break; }
-            if (in.tty()) printf("%s\n", text.empty() ? "(keep)" : text.c_str());
-            const quiz_step st = quiz_apply(s, parse_quiz_input(text), &why);
-            if (st == quiz_step::saved) {
-                write_file_atomic(out, quiz_answers_json(inv, s.answers));
-            } else if (st == quiz_step::stopped) {
-                stopped = true;
-                break;
-            } else if (st == quiz_step::rejected) {
-                if (in.tty()) { printf("  %s\n", why.c_str()); continue; }
-                fail(strfmt("<stdin>:%d: '%s': %s", in.line(), text.c_str(), why.c_str()),
-                     strfmt("one answer per line; the %d answers before it are saved in %s", s.n_recorded(), out.c_str()));
-            }
-        }
-        if (in.tty()) printf("\n");
-        if (stopped) {
-            fprintf(stderr, "quiz: stopped at %zu/%zu; %d recorded in %s. To go on: %s\n", s.pos + 1, s.items.size(), s.n_recorded(),
-                    out.c_str(), resume_command(name, out, shuffle, seed).c_str());
-            return;
-        }
-        fprintf(stderr, "quiz: all %zu items recorded in %s (%d skipped)\n", s.items.size(), out.c_str(), s.n_skipped());
-        const personality_profile p = quiz_profile(inv, qi, s.answers);
-        fputs(quiz_score_text(p, qi, out).c_str(), stdout);
-        write_profile_files(p, out, html, json_out);
-    });
+    auto o = std::make_shared<quiz_cmd>();
+    add_quiz_options(cmd, *o);
+    cmd->callback([cmd, o] { o->given = flags_given(cmd); run_quiz(*o); });
 }
 
 } // namespace palign

@@ -44,7 +44,7 @@ void add_protocol_options(CLI::App * cmd, protocol_opts & o) {
                     "the largest error the subject's answer allows)");
 }
 
-void apply_protocol_options(const CLI::App * cmd, const protocol_opts & o, eval_params & e, std::string & alpha_select) {
+void apply_protocol_options(const std::set<std::string> & given, const protocol_opts & o, eval_params & e, std::string & alpha_select) {
     if (o.protocol != "palign" && o.protocol != "reference") {
         fail(strfmt("--protocol: unknown '%s'", o.protocol.c_str()), "use palign or reference");
     }
@@ -54,15 +54,29 @@ void apply_protocol_options(const CLI::App * cmd, const protocol_opts & o, eval_
         e.reference = true;
         e.ask.style = prompt_style::reference;
         e.pas.split_by_sample = true;
-        if (cmd->count("--answer-mode") == 0) e.ask.mode = answer_mode::generate;
-        if (cmd->count("--rank") == 0) e.pas.rank = pas_rank::mean_acc;
-        if (cmd->count("--alpha-select") == 0) alpha_select = "eval";
-        if (cmd->count("--missing") == 0) missing = "reference";
+        if (given.count("--answer-mode") == 0) e.ask.mode = answer_mode::generate;
+        if (given.count("--rank") == 0) e.pas.rank = pas_rank::mean_acc;
+        if (given.count("--alpha-select") == 0) alpha_select = "eval";
+        if (given.count("--missing") == 0) missing = "reference";
     }
     if (missing == "reference") e.scoring.missing_as_zero = true;
     else if (missing != "skip") fail(strfmt("--missing: unknown '%s'", missing.c_str()), "use skip or reference");
     if (o.unk_as == "worst") e.scoring.unk_as_worst = true;
     else if (o.unk_as != "skip") fail(strfmt("--unk-as: unknown '%s'", o.unk_as.c_str()), "use skip or worst");
+}
+
+std::set<std::string> flags_given(const CLI::App * cmd) {
+    std::set<std::string> given;
+    for (const CLI::Option * o : cmd->get_options()) {
+        if (o->count() == 0) continue;
+        for (const auto & l : o->get_lnames()) given.insert("--" + l);
+        for (const auto & s : o->get_snames()) given.insert("-" + s);
+    }
+    return given;
+}
+
+std::string home_cache_dir(const std::string & sub) {
+    return std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/" + sub;
 }
 
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint) {

@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <memory>
+#include <set>
 #include <string>
 
 namespace palign {
@@ -52,9 +53,15 @@ struct protocol_opts {
     std::string unk_as   = "skip";
 };
 void add_protocol_options(CLI::App * cmd, protocol_opts & o);
-// applies them to e; --protocol reference also sets what the user did not give on cmd: --answer-mode generate,
-// --rank mean, --alpha-select eval, --missing reference (and always the reference's split by sample)
-void apply_protocol_options(const CLI::App * cmd, const protocol_opts & o, eval_params & e, std::string & alpha_select);
+// applies them to e; --protocol reference also sets what the user did not give (not in given: flags_given):
+// --answer-mode generate, --rank mean, --alpha-select eval, --missing reference (and always the reference's split by sample)
+void apply_protocol_options(const std::set<std::string> & given, const protocol_opts & o, eval_params & e, std::string & alpha_select);
+
+// the long and short names ("--rank", "-o") of every option of cmd given on the command line
+std::set<std::string> flags_given(const CLI::App * cmd);
+
+// $HOME/.cache/palign/<sub> ("." for $HOME when it is unset): eval's --contrast-cache and demo's --model-dir defaults
+std::string home_cache_dir(const std::string & sub);
 
 // --hf REPO[:QUANT] and --hf-endpoint URL (for commands with their own model flags)
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint);
