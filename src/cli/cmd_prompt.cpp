@@ -64,10 +64,9 @@ void run_prompt(const prompt_cmd & o) {
     // what follows the assistant header: the answer letter (contrast; option mode: the prompt then ends before
     // the letter), the reference's "Option" prefill (reference generation), or nothing (palign generation)
     std::string prefill = contrast ? o.kind.substr(9) : o.mode == "option" ? "A" : style == prompt_style::reference ? REFERENCE_PREFILL : "";
-    std::string text = style == prompt_style::reference ? reference_render(m, sys, q, prefill, co)
-                                                        : chat_render(m, {{"system", sys}, {"user", q}}, prefill, co);
-    std::vector<int> toks = style == prompt_style::reference ? reference_tokens(m, sys, q, prefill, co)
-                                                             : chat_tokens(m, {{"system", sys}, {"user", q}}, prefill, co);
+    const std::vector<chat_msg> msgs = {{"system", sys}, {"user", q}};
+    std::string text = style == prompt_style::reference ? reference_render(m, sys, q, prefill, co) : chat_render(m, msgs, prefill, co);
+    std::vector<int> toks = style == prompt_style::reference ? reference_tokens(m, sys, q, prefill, co) : chat_tokens(m, msgs, prefill, co);
     // the BOS the tokenizer puts first is part of what the model sees
     if (!toks.empty() && toks[0] == m.bos() && m.bos() >= 0) {
         const std::string b = m.token_to_piece(m.bos(), true);

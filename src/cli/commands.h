@@ -44,7 +44,7 @@ struct eval_cmd {
     pas_opts po;
     protocol_opts pro;
     std::string methods = "pas", inventory = "big5", subjects = "0:300", out, select = "cv", pas_system = "few-shot";
-    std::string contrast_cache = home_cache_dir("contrast");
+    std::string contrast_cache = cache_dir() + "/contrast";   // as align and capture: $PALIGN_CACHE honoured
     std::string shard;
     bool quiet = false, use_mpi = false;
     std::set<std::string> given;   // flags given (flags_given): --protocol reference changes only the others' defaults
@@ -124,7 +124,7 @@ struct bake_cmd {
 
 struct demo_cmd {
     std::string preset = "qwen3", out = default_demo_dir(), data_dir, subjects = "0:2";
-    std::string model_dir = home_cache_dir("models");
+    std::string model_dir = cache_dir() + "/models";
     int threads = 0;
 };
 

@@ -75,10 +75,6 @@ std::set<std::string> flags_given(const CLI::App * cmd) {
     return given;
 }
 
-std::string home_cache_dir(const std::string & sub) {
-    return std::string(getenv("HOME") ? getenv("HOME") : ".") + "/.cache/palign/" + sub;
-}
-
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint) {
     cmd->add_option("--hf", hf, "or a model from Hugging Face, REPO[:QUANT] (downloaded once into "
                     "$PALIGN_CACHE/hf, default ~/.cache/palign/hf)");

@@ -60,9 +60,6 @@ void apply_protocol_options(const std::set<std::string> & given, const protocol_
 // the long and short names ("--rank", "-o") of every option of cmd given on the command line
 std::set<std::string> flags_given(const CLI::App * cmd);
 
-// $HOME/.cache/palign/<sub> ("." for $HOME when it is unset): eval's --contrast-cache and demo's --model-dir defaults
-std::string home_cache_dir(const std::string & sub);
-
 // --hf REPO[:QUANT] and --hf-endpoint URL (for commands with their own model flags)
 void add_hf_options(CLI::App * cmd, std::string & hf, std::string & hf_endpoint);
 
