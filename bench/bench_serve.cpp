@@ -42,8 +42,11 @@ double run_load(int port, int n_clients, int per_client, int max_tokens, bool mi
             httplib::Client cl("127.0.0.1", port);
             cl.set_read_timeout(600, 0);
             for (int k = 0; k < per_client; k++) {
-                json b = {{"messages", json::array({{{"role", "user"}, {"content", "Tell me about yourself, request " +
-                                                                                    std::to_string(c * 1000 + k) + "."}}})},
+                // unique from the first word of the message: no request reuses another's KV beyond the template's
+                // header, in either load, so the ratio is the steering's cost and not the prefix reuse that a slot
+                // gives up when its next request has another profile (a steered KV differs from the first steered layer)
+                json b = {{"messages", json::array({{{"role", "user"}, {"content", "Request " + std::to_string(c * 1000 + k) +
+                                                                                    ": tell me about yourself."}}})},
                           {"max_tokens", max_tokens}, {"temperature", 0}, {"ignore_eos", true}};
                 if (mixed) b["model"] = "p" + std::to_string((c + k) % n_profiles);
                 auto r = cl.Post("/v1/chat/completions", b.dump(), "application/json");
@@ -75,6 +78,8 @@ int main(int argc, char ** argv) {
     app.add_option("--reps", reps, "repetitions of each (concurrency, plain/mixed) pair, order alternating");
     app.add_option("-t,--threads", threads, "CPU threads (0 = all cores)");
     app.add_option("--ngl", ngl, "layers on the GPU (-1 = all)");
+    bool no_repack = false;
+    app.add_flag("--no-repack", no_repack, "no repacked CPU weight layouts (as palign's --no-repack)");
     CLI11_PARSE(app, argc, argv);
     try {
         log_set_level(log_level::warn);
@@ -82,6 +87,7 @@ int main(int argc, char ** argv) {
         model_params mp;
         mp.path = model_path;
         mp.n_gpu_layers = ngl;
+        mp.repack = !no_repack;
         model m(mp);
         const std::string pdir = model_dir + "/serve-profiles-" + std::filesystem::path(model_path).stem().string();
         std::filesystem::create_directories(pdir);

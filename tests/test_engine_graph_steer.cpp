@@ -239,3 +239,36 @@ TEST(graph_steer, gpu_capture_equals_cpu) {
     EXPECT_LE(dh, 1e-2f * sh);
     EXPECT_LE(dl, 1e-2f * sl);
 }
+
+// single-token decodes reuse llama.cpp's graph with steering as without (a rebuild per token would cost more
+// than the steering itself: the server's decode loop depends on it), also with two profiles in one decode
+TEST(graph_steer, single_token_decodes_reuse_the_graph) {
+    NEED_PATCH();
+    model m({model_path("qwen3")});
+    steering s1 = random_steering(m.info(), {0, 1}, 31);
+    steering s2 = random_steering(m.info(), {1}, 32);
+    auto reused = [&](const steering * a, const steering * b) {
+        context_params cp = f32_params(steer_path::graph);
+        cp.n_seq_max = 2;
+        context ctx(m, cp);
+        std::vector<batch_row> rows;
+        for (int s = 0; s < 2; s++) {
+            for (int i = 0; i < 4; i++) {
+                batch_row r; r.token = 10 + i; r.pos = i; r.seq = s; r.steer = s == 0 ? a : b; r.logits = i == 3;
+                rows.push_back(r);
+            }
+        }
+        ctx.decode(rows);
+        const int before = llama_perf_context(ctx.raw()).n_reused;
+        for (int t = 0; t < 6; t++) {
+            std::vector<batch_row> step(2);
+            for (int s = 0; s < 2; s++) { step[s].token = 20 + t; step[s].pos = 4 + t; step[s].seq = s; step[s].steer = s == 0 ? a : b; step[s].logits = true; }
+            ctx.decode(step);
+        }
+        return llama_perf_context(ctx.raw()).n_reused - before;
+    };
+    const int plain = reused(nullptr, nullptr);
+    EXPECT_GE(plain, 5) << "llama.cpp reuses the graph of same-shaped decodes";
+    EXPECT_EQ(reused(&s1, &s2), plain) << "steered decodes reuse it as often";
+    EXPECT_EQ(reused(&s1, nullptr), plain);
+}

@@ -147,6 +147,7 @@ int main(int argc, char ** argv) {
     for (auto & a : args) {
         if (a == "-ngl" || a == "-np" || a == "-fa") a = "-" + a;
         else if (a == "-mg") a = "--main-gpu";
+        else if (a == "-nr") a = "--no-repack";
     }
     std::vector<char *> argp;
     for (auto & a : args) argp.push_back(a.data());

@@ -21,6 +21,7 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
                     "--mpi each rank takes its local rank's GPU)");
     cmd->add_option("--rpc", o.model.rpc, "llama.cpp RPC servers HOST:PORT,... whose devices take offloaded layers (start "
                     "rpc-server there; with --ngl)");
+    cmd->add_flag("--no-repack", o.no_repack, "no repacked CPU weight layouts (-nr, as llama.cpp; e.g. where its AMX kernels fault)");
     cmd->add_option("-c,--ctx-size", o.ctx.n_ctx, "KV cache cells shared by all parallel sequences");
     cmd->add_option("-b,--batch-size", o.ctx.n_batch, "tokens per llama_decode (0 = auto: 2048 with GPU layers, else 512)");
     cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk (0 = the batch size)");
@@ -193,6 +194,7 @@ model_params model_opts::params() const {
     if (ctx.n_seq_max < 1 || ctx.n_seq_max > 256) fail(strfmt("--np %d: expected 1..256 parallel sequences", ctx.n_seq_max));
     model_params p = model;
     p.path = model_file(model.path, hf, hf_endpoint);
+    p.repack = !no_repack;
     return p;
 }
 

@@ -22,6 +22,7 @@ struct model_opts {
     std::string    data_dir;   // "" = default
     std::string    hf;         // REPO[:QUANT] on Hugging Face
     std::string    hf_endpoint;   // "" = $HF_ENDPOINT, else https://huggingface.co
+    bool           no_repack = false;   // --no-repack
     model_params params() const;   // the model to load: --model, or --hf downloaded into the cache
 };
 

@@ -149,6 +149,7 @@ model::model(const model_params & params) : params_(params) {
         mp.main_gpu = params.main_gpu;
     }
     if (!params.use_mmap) mp.load_mode = LLAMA_LOAD_MODE_NONE;
+    mp.use_extra_bufts = params.repack;
     log_clear_llama_error();
     model_.reset(llama_model_load_from_file(path.c_str(), mp));
     if (!model_) {

@@ -17,6 +17,7 @@ struct model_params {
     int  n_gpu_layers = 0;      // layers offloaded to a GPU backend (-1 = all); 0 = CPU only
     bool use_mmap     = true;
     int  main_gpu     = -1;     // >= 0: the whole model on this GPU (one rank per GPU under MPI); -1 = llama.cpp's split
+    bool repack       = true;   // llama.cpp's extra CPU weight layouts (AMX, AVX2 repacks); --no-repack turns them off
     std::string rpc {};         // llama.cpp RPC servers "HOST:PORT,..." (rpc-server): their devices take offloaded layers
 };
 
