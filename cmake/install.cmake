@@ -5,7 +5,8 @@
 # (find_package(palign) -> palign::palign; see examples/).
 include(CMakePackageConfigHelpers)
 
-set_target_properties(palign palign-mkmodel PROPERTIES INSTALL_RPATH "$ORIGIN/../${CMAKE_INSTALL_LIBDIR}")
+# the copied llama.cpp keeps its own layout (P/lib: its CMake package says so), whatever CMAKE_INSTALL_LIBDIR is
+set_target_properties(palign palign-mkmodel PROPERTIES INSTALL_RPATH "$ORIGIN/../lib")
 install(TARGETS palign palign-mkmodel RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/palign)
 if (PALIGN_VOCAB_DIR)
@@ -13,15 +14,24 @@ if (PALIGN_VOCAB_DIR)
 endif()
 
 if (NOT PALIGN_LLAMA_PREFIX)
-    message(STATUS "palign: llama.cpp is built in-tree (PALIGN_LLAMA_SOURCE): cmake --install installs the programs only")
+    message(STATUS "palign: llama.cpp is built in-tree (PALIGN_LLAMA_SOURCE): cmake --install installs palign's programs "
+                   "without llama.cpp's libraries (install those yourself)")
     return()
 endif()
 
-# the pinned llama.cpp, as scripts/llama.sh installed it (libraries, headers incl. llama-common, its CMake packages)
-install(DIRECTORY ${PALIGN_LLAMA_PREFIX}/lib/ DESTINATION ${CMAKE_INSTALL_LIBDIR} USE_SOURCE_PERMISSIONS)
-install(DIRECTORY ${PALIGN_LLAMA_PREFIX}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-if (EXISTS ${PALIGN_LLAMA_PREFIX}/bin/rpc-server)
-    install(PROGRAMS ${PALIGN_LLAMA_PREFIX}/bin/rpc-server DESTINATION ${CMAKE_INSTALL_BINDIR})
+if (PALIGN_LLAMA_FROM_SCRIPT)
+    # the pinned llama.cpp, as scripts/llama.sh installed it into its own prefix (libraries, headers incl.
+    # llama-common, its CMake packages): all of it is palign's to copy
+    install(DIRECTORY ${PALIGN_LLAMA_PREFIX}/lib/ DESTINATION lib USE_SOURCE_PERMISSIONS)
+    install(DIRECTORY ${PALIGN_LLAMA_PREFIX}/include/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+    if (EXISTS ${PALIGN_LLAMA_PREFIX}/bin/rpc-server)
+        install(PROGRAMS ${PALIGN_LLAMA_PREFIX}/bin/rpc-server DESTINATION ${CMAKE_INSTALL_BINDIR})
+    endif()
+else()
+    # a llama.cpp the user installed (find_package(llama)), e.g. in /usr/local: its prefix holds other things too,
+    # so nothing is copied; the programs find its libraries where they are
+    message(STATUS "palign: cmake --install uses the llama.cpp installed in ${PALIGN_LLAMA_PREFIX} (not copied)")
+    set_target_properties(palign palign-mkmodel PROPERTIES INSTALL_RPATH "$ORIGIN/../lib;${LLAMA_LIB_DIR}")
 endif()
 
 # the library: palign_core (exported as palign::palign) and the llama.cpp interface it links

@@ -58,7 +58,8 @@ if (NOT llama_FOUND)
         get_cmake_property(_cached CACHE_VARIABLES)
         foreach (_v ${_cached})
             get_property(_val CACHE ${_v} PROPERTY VALUE)
-            if (_val MATCHES "^${PALIGN_LLAMA_PREFIX_USED}(/|$)")
+            string(FIND "${_val}/" "${PALIGN_LLAMA_PREFIX_USED}/" _at)   # a prefix, not a regex: paths may hold + or .
+            if (_at EQUAL 0)
                 unset(${_v} CACHE)
             endif()
         endforeach()
@@ -74,16 +75,24 @@ if (NOT PALIGN_LLAMA_COMMON_LIB OR NOT PALIGN_LLAMA_COMMON_INC)
     message(FATAL_ERROR "palign: llama.cpp at ${_llama_root} has no llama-common library or headers "
                         "(palign renders chat templates with it); HINT: use scripts/llama.sh, or -DPALIGN_LLAMA_SOURCE=<dir>")
 endif()
+# installed: cmake/install.cmake copies the pinned llama.cpp into P/lib, so the same library relative to P; a
+# llama.cpp the user installed stays where it is
 get_filename_component(_common_name "${PALIGN_LLAMA_COMMON_LIB}" NAME)
-# installed (cmake/install.cmake copies llama.cpp into the prefix): the same libraries relative to it
+if (PALIGN_LLAMA_FROM_SCRIPT)
+    set(_common_installed "$<INSTALL_PREFIX>/lib/${_common_name}")
+    set(_common_inc_installed "${CMAKE_INSTALL_INCLUDEDIR}/llama-common")
+else()
+    set(_common_installed "${PALIGN_LLAMA_COMMON_LIB}")
+    set(_common_inc_installed "${PALIGN_LLAMA_COMMON_INC}")
+endif()
 target_link_libraries(palign_llama INTERFACE llama $<BUILD_INTERFACE:${PALIGN_LLAMA_COMMON_LIB}>
-    $<INSTALL_INTERFACE:$<INSTALL_PREFIX>/${CMAKE_INSTALL_LIBDIR}/${_common_name}>)
+    $<INSTALL_INTERFACE:${_common_installed}>)
 set(PALIGN_LLAMA_PREFIX "${_llama_root}")   # for cmake/install.cmake
 if (PALIGN_CUDA)
     # libggml-cuda needs the driver's libcuda.so.1, which a build machine without a GPU lacks: resolved at run time
     target_link_options(palign_llama INTERFACE -Wl,--allow-shlib-undefined)
 endif()
 target_include_directories(palign_llama SYSTEM INTERFACE $<BUILD_INTERFACE:${PALIGN_LLAMA_COMMON_INC}>
-    $<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}/llama-common>)
+    $<INSTALL_INTERFACE:${_common_inc_installed}>)
 set(PALIGN_VOCAB_DIR_DEFAULT "${_llama_root}/share/palign-vocab")
 message(STATUS "palign: llama.cpp ${LLAMA_VERSION} from ${_llama_root}")

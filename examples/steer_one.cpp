@@ -15,6 +15,10 @@ int main(int argc, char ** argv) {
     try {
         palign::model m({argv[1]});
         const auto person = palign::load_steer_for(m, argv[2]);   // checked against this model
+        if (!person) {   // an empty path means "no steering" to load_steer_for; this example needs one
+            fprintf(stderr, "steer_one: error: no steering file given\n");
+            return 2;
+        }
         palign::context ctx(m);
         palign::chat_session_params p;
         p.n_predict = argc > 4 ? atoi(argv[4]) : 64;

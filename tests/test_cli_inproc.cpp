@@ -11,6 +11,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
+#include <cstring>
+
 #include <cstdio>
 #include <functional>
 #include <map>
@@ -27,7 +30,10 @@ const std::string bin = std::string(PALIGN_BIN_DIR) + "/palign";
 std::string stdout_of(const std::function<void()> & f) {
     fflush(stdout);
     FILE * tmp = tmpfile();
-    EXPECT_NE(tmp, nullptr);
+    if (!tmp) {
+        ADD_FAILURE() << "tmpfile: " << strerror(errno);
+        return "";
+    }
     const int saved = dup(1);
     dup2(fileno(tmp), 1);
     auto restore = [&] {

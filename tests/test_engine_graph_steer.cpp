@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 
 using namespace palign;
 using palign_test::max_abs_diff;
@@ -241,20 +242,23 @@ TEST(graph_steer, gpu_capture_equals_cpu) {
 }
 
 // single-token decodes reuse llama.cpp's graph with steering as without (a rebuild per token would cost more
-// than the steering itself: the server's decode loop depends on it), also with two profiles in one decode
+// than the steering itself: the server's decode loop depends on it), also with two profiles in one decode and
+// when the sequences swap profiles between steps; the reused graph's logits equal the callback path's
 TEST(graph_steer, single_token_decodes_reuse_the_graph) {
     NEED_PATCH();
     model m({model_path("qwen3")});
     steering s1 = random_steering(m.info(), {0, 1}, 31);
     steering s2 = random_steering(m.info(), {1}, 32);
-    auto reused = [&](const steering * a, const steering * b) {
-        context_params cp = f32_params(steer_path::graph);
+    // steer(step, seq): the steering of a sequence at a step (-1 = the prompt); returns the graphs reused over
+    // the single-token steps, and the last step's logits
+    auto run = [&](steer_path path, const std::function<const steering *(int, int)> & steer, std::vector<float> & last) {
+        context_params cp = f32_params(path);
         cp.n_seq_max = 2;
         context ctx(m, cp);
         std::vector<batch_row> rows;
         for (int s = 0; s < 2; s++) {
             for (int i = 0; i < 4; i++) {
-                batch_row r; r.token = 10 + i; r.pos = i; r.seq = s; r.steer = s == 0 ? a : b; r.logits = i == 3;
+                batch_row r; r.token = 10 + i; r.pos = i; r.seq = s; r.steer = steer(-1, s); r.logits = i == 3;
                 rows.push_back(r);
             }
         }
@@ -262,13 +266,25 @@ TEST(graph_steer, single_token_decodes_reuse_the_graph) {
         const int before = llama_perf_context(ctx.raw()).n_reused;
         for (int t = 0; t < 6; t++) {
             std::vector<batch_row> step(2);
-            for (int s = 0; s < 2; s++) { step[s].token = 20 + t; step[s].pos = 4 + t; step[s].seq = s; step[s].steer = s == 0 ? a : b; step[s].logits = true; }
+            for (int s = 0; s < 2; s++) { step[s].token = 20 + t; step[s].pos = 4 + t; step[s].seq = s; step[s].steer = steer(t, s); step[s].logits = true; }
             ctx.decode(step);
         }
+        const float * lg = llama_get_logits_ith(ctx.raw(), 0);
+        last.assign(lg, lg + m.info().n_vocab);
         return llama_perf_context(ctx.raw()).n_reused - before;
     };
-    const int plain = reused(nullptr, nullptr);
+    std::vector<float> ignored;
+    const int plain = run(steer_path::graph, [](int, int) -> const steering * { return nullptr; }, ignored);
     EXPECT_GE(plain, 5) << "llama.cpp reuses the graph of same-shaped decodes";
-    EXPECT_EQ(reused(&s1, &s2), plain) << "steered decodes reuse it as often";
-    EXPECT_EQ(reused(&s1, nullptr), plain);
+    const std::vector<std::function<const steering *(int, int)>> cases = {
+        [&](int, int s) -> const steering * { return s == 0 ? &s1 : &s2; },                 // two profiles
+        [&](int, int s) -> const steering * { return s == 0 ? &s1 : nullptr; },             // one and none
+        [&](int t, int s) -> const steering * { return (t >= 3) == (s == 0) ? &s2 : &s1; },  // swapped at step 3
+    };
+    for (size_t c = 0; c < cases.size(); c++) {
+        std::vector<float> in_graph, by_callback;
+        EXPECT_EQ(run(steer_path::graph, cases[c], in_graph), plain) << "case " << c << ": steered decodes reuse it as often";
+        run(steer_path::callback, cases[c], by_callback);
+        EXPECT_LE(max_abs_diff(in_graph, by_callback), 1e-5f) << "case " << c << ": the reused graph steers as the callback does";
+    }
 }

@@ -263,10 +263,24 @@ TEST(reference, align_warns_when_alpha_is_zero_or_at_the_grid_edge) {
     const std::string base = bin + " align -m " + palign_test::model_path("llama3") + " -a " + s + "/me.json --cv-folds 2 --k 4 -q "
                              "--contrast-cache '' -o " + s + "/me.steer.gguf";
     std::string out;
+    const std::string zero = "palign: warning: alpha 0 was chosen: this steering file changes nothing";
+    const std::string largest = "palign: warning: alpha 100000, the largest in --alpha-grid, was chosen";
     ASSERT_EQ(run_cmd(base + " --alpha-grid 0", &out), 0) << out;
-    EXPECT_NE(out.find("palign: warning: alpha 0 was chosen: this steering file changes nothing"), std::string::npos) << out;
+    EXPECT_NE(out.find(zero), std::string::npos) << out;
+    EXPECT_EQ(out.find("the largest in"), std::string::npos) << "0 is the grid's largest too, but the zero warning says more: " << out;
     ASSERT_EQ(run_cmd(base + " --alpha-grid 1e5", &out), 0) << out;
-    EXPECT_NE(out.find("palign: warning: alpha 100000, the largest in --alpha-grid, was chosen"), std::string::npos) << out;
+    EXPECT_NE(out.find(largest), std::string::npos) << out;
+    EXPECT_EQ(out.find(zero), std::string::npos) << out;
+    // a grid with a middle: the warnings follow the alpha cross-validation chose (its "<- chosen" line)
+    ASSERT_EQ(run_cmd(base + " --alpha-grid 0,1,1e5", &out), 0) << out;
+    const size_t at = out.find("<- chosen");
+    ASSERT_NE(at, std::string::npos) << out;
+    const size_t line = out.rfind("alpha ", at);
+    ASSERT_NE(line, std::string::npos) << out;
+    const double chosen = std::stod(out.substr(line + 6));
+    EXPECT_EQ(out.find(zero) != std::string::npos, chosen == 0) << out;
+    EXPECT_EQ(out.find(largest) != std::string::npos, chosen == 1e5) << out;
+    EXPECT_EQ(out.find("palign: warning: alpha") == std::string::npos, chosen == 1) << out;
     ASSERT_EQ(run_cmd(base + " --alpha 2", &out), 0) << out;
-    EXPECT_EQ(out.find("--alpha-grid"), std::string::npos) << "a given alpha is not questioned: " << out;
+    EXPECT_EQ(out.find("palign: warning: alpha"), std::string::npos) << "a given alpha is not questioned: " << out;
 }

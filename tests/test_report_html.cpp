@@ -99,6 +99,13 @@ const mark * find_mark(const std::vector<mark> & ms, const std::string & chart, 
     return nullptr;
 }
 
+// the same where the mark must be there: a missing one fails the test (an exception) instead of crashing it
+const mark * must_mark(const std::vector<mark> & ms, const std::string & chart, const std::string & series, const std::string & key) {
+    const mark * m = find_mark(ms, chart, series, key);
+    if (!m) throw std::runtime_error("no mark " + chart + "/" + series + "/" + key);
+    return m;
+}
+
 std::string first_subject() { return read_json(run_dir() + "/none.json")["subjects"][0]["subject"].get<std::string>(); }
 
 // the report of the shared run, written once per test process
@@ -301,11 +308,11 @@ TEST(report_svg, charts_carry_their_numbers) {
     const figure f = draw_bars(c);
     const auto ms = marks_of(f.svg);
     ASSERT_EQ(ms.size(), 5u);   // 4 bars (one undefined) and the floor
-    EXPECT_EQ(find_mark(ms, "x", "a", "O")->value, 1.5);
-    EXPECT_EQ(find_mark(ms, "x", "a", "O")->attrs.at("lo"), "1");
-    EXPECT_TRUE(std::isnan(find_mark(ms, "x", "a", "C")->value));
-    EXPECT_EQ(find_mark(ms, "x", "b<", "C")->value, 2.0);
-    EXPECT_EQ(find_mark(ms, "x", "floor", "O")->value, 3.0);
+    EXPECT_EQ(must_mark(ms, "x", "a", "O")->value, 1.5);
+    EXPECT_EQ(must_mark(ms, "x", "a", "O")->attrs.at("lo"), "1");
+    EXPECT_TRUE(std::isnan(must_mark(ms, "x", "a", "C")->value));
+    EXPECT_EQ(must_mark(ms, "x", "b<", "C")->value, 2.0);
+    EXPECT_EQ(must_mark(ms, "x", "floor", "O")->value, 3.0);
     EXPECT_NE(f.svg.find("<title>t &amp; t</title>"), std::string::npos);
     EXPECT_NE(f.table.find("1.500 [1.000, 2.000], n = 3"), std::string::npos) << f.table;
     c.values.pop_back();
@@ -318,7 +325,7 @@ TEST(report_svg, charts_carry_their_numbers) {
     r.values = {{1.0, 5.0, NAN}};
     const auto rm = marks_of(draw_radar(r).svg);
     ASSERT_EQ(rm.size(), 2u);
-    EXPECT_EQ(find_mark(rm, "r", "you", "N")->value, 5.0);
+    EXPECT_EQ(must_mark(rm, "r", "you", "N")->value, 5.0);
 }
 
 TEST(report_html, self_contained_and_values_match_the_run) {

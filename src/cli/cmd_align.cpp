@@ -35,10 +35,7 @@ void add_align_options(CLI::App * cmd, align_cmd & o) {
 
 void run_align(const align_cmd & o) {
     check_output_file(o.out, "steering file");   // before any work
-    inventory_kind kind;
-    if (o.inventory == "big5") kind = inventory_kind::big5;
-    else if (o.inventory == "sd3") kind = inventory_kind::sd3;
-    else fail(strfmt("--inventory: unknown '%s'", o.inventory.c_str()), "use big5 or sd3");
+    const inventory_kind kind = inventory_kind_from_name(o.inventory);
     const std::string ddir = data_dir(o.mo.data_dir);
     const inventory inv = load_inventory(kind, ddir);
     const subject person = load_answer_file(o.answers, inv);

@@ -22,10 +22,7 @@ void add_capture_options(CLI::App * cmd, capture_cmd & o) {
 }
 
 void run_capture(const capture_cmd & o) {
-    inventory_kind kind;
-    if (o.inventory == "big5") kind = inventory_kind::big5;
-    else if (o.inventory == "sd3") kind = inventory_kind::sd3;
-    else fail(strfmt("--inventory: unknown '%s'", o.inventory.c_str()), "use big5 or sd3");
+    const inventory_kind kind = inventory_kind_from_name(o.inventory);
     if (o.out.empty()) fail("-o: empty cache folder name");
     struct stat st{};
     if (stat(o.out.c_str(), &st) == 0 && !S_ISDIR(st.st_mode)) fail(strfmt("-o %s: exists and is not a folder", o.out.c_str()), "give a cache folder");

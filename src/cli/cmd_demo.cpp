@@ -7,13 +7,13 @@
 #include "eval/runner.h"
 #include "report/run_report.h"
 #include "util/error.h"
+#include "util/fs_util.h"
 #include "util/paths.h"
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
-#include <sys/stat.h>
 
 namespace palign {
 
@@ -48,7 +48,7 @@ void run_demo(const demo_cmd & o) {
            o.preset.c_str(), o.out.c_str());
     fflush(stdout);   // before anything else is said on stderr
     const std::string ddir = data_dir(o.data_dir);
-    mkdir(o.model_dir.c_str(), 0755);
+    make_dirs(o.model_dir);   // $PALIGN_CACHE/models may not exist yet on a fresh machine
     const std::string path = o.model_dir + "/palign-test-" + o.preset + ".gguf";
     if (!file_exists(path)) {
         test_model_params tp = test_model_preset_params(o.preset, vocab_dir(), ddir);

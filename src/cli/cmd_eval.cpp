@@ -2,6 +2,7 @@
 #include "cli/commands.h"
 #include "cli/options.h"
 #include "dist/mpi_eval.h"
+#include "eval/align.h"
 #include "eval/compare.h"
 #include "eval/runner.h"
 #include "util/error.h"
@@ -54,9 +55,7 @@ void run_eval(const eval_cmd & o) {
     rp.methods.clear();
     for (const auto & name : split_commas(o.methods)) rp.methods.push_back(eval_method_from_name(name));
     check_method_list(rp.methods);
-    if (o.inventory == "big5") rp.kind = inventory_kind::big5;
-    else if (o.inventory == "sd3") rp.kind = inventory_kind::sd3;
-    else fail(strfmt("--inventory: unknown '%s'", o.inventory.c_str()), "use big5 or sd3");
+    rp.kind = inventory_kind_from_name(o.inventory);
     parse_subject_range(o.subjects, rp.first, rp.last);
     if (!o.shard.empty()) parse_shard(o.shard, rp.shard, rp.n_shards);
     if (o.use_mpi && !o.shard.empty()) fail("--mpi and --shard: choose one", "--shard splits a run over separate jobs, --mpi over the ranks of one");
@@ -91,13 +90,9 @@ void run_eval(const eval_cmd & o) {
                 mp.main_gpu = mpi->world().local_rank % gpu_device_count();
             }
             m = std::make_unique<model>(mp);
-            const int n_heads = m->info().n_layer * m->info().n_head;
             bool pas = false;
             for (eval_method mth : rp.methods) pas |= method_def_of(mth).needs_contrast;
-            if (pas && e.pas.k > n_heads && rank == 0) {
-                log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them\n", e.pas.k,
-                        m->info().path.c_str(), n_heads, m->info().n_layer, m->info().n_head);
-            }
+            if (pas && rank == 0) warn_if_k_beyond_heads(e.pas.k, m->info());
             ctx = std::make_unique<context>(*m, o.mo.ctx);
         }
         ms = mpi ? run_eval_mpi(ctx.get(), rp, *mpi) : run_eval(ctx.get(), rp);

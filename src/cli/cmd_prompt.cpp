@@ -36,8 +36,7 @@ void run_prompt(const prompt_cmd & o) {
     if (o.protocol != "palign" && o.protocol != "reference") fail(strfmt("--protocol: unknown '%s'", o.protocol.c_str()), "use palign or reference");
     if (o.kind != "eval" && o.kind != "contrast-A" && o.kind != "contrast-E") fail(strfmt("--kind: unknown '%s'", o.kind.c_str()), "use eval, contrast-A or contrast-E");
     if (o.mode != "option" && o.mode != "generate") fail(strfmt("--answer-mode: unknown '%s'", o.mode.c_str()), "use option or generate");
-    const inventory_kind ik = o.inventory == "sd3" ? inventory_kind::sd3 : inventory_kind::big5;
-    if (o.inventory != "big5" && o.inventory != "sd3") fail(strfmt("--inventory: unknown '%s'", o.inventory.c_str()), "use big5 or sd3");
+    const inventory_kind ik = inventory_kind_from_name(o.inventory);
     check_chat_date(o.date);
     const std::string d = data_dir(o.data_dir);
     const inventory inv = load_inventory(ik, d);

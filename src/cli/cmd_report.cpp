@@ -2,7 +2,6 @@
 // chosen subjects' radar charts, PAS's alpha curves, alphas and heads, and calibration; every number also as text.
 #include "cli/commands.h"
 #include "engine/gguf_util.h"
-#include "eval/report.h"
 #include "report/run_report.h"
 #include "util/error.h"
 #include "util/fs_util.h"

@@ -16,22 +16,6 @@
 
 namespace palign {
 
-// a profile with only domain means (a steering file's person: their keyed means over the align answers)
-static personality_profile domains_only(const inventory & inv, const std::map<std::string, double> & means, const std::string & set) {
-    personality_profile p;
-    p.kind = inv.kind;
-    p.set = set;
-    for (const auto & t : inv.traits) {
-        profile_row r;
-        r.key = t;
-        r.name = trait_name(inv.kind, t);
-        auto it = means.find(t);
-        if (it != means.end()) r.mean = it->second;
-        p.domains.push_back(r);
-    }
-    return p;
-}
-
 static const profile_row * row_of(const std::vector<profile_row> & rows, const std::string & key) {
     for (const auto & r : rows) if (r.key == key) return &r;
     return nullptr;
@@ -88,7 +72,7 @@ void run_test(const test_cmd & o) {
     model m(o.mo.params());
     auto ls = load_steer_for(m, o.steer, o.alpha);
     if (!person && ls) {
-        person = std::make_unique<personality_profile>(domains_only(inv, ls->file.traits, o.questionnaire));
+        person = std::make_unique<personality_profile>(domain_profile(inv, ls->file.traits, o.questionnaire));
         person_label = "person " + ls->file.person + " (steering file)";
     }
     context ctx(m, o.mo.ctx);

@@ -47,7 +47,8 @@ struct eval_cmd {
     std::string contrast_cache = cache_dir() + "/contrast";   // as align and capture: $PALIGN_CACHE honoured
     std::string shard;
     bool quiet = false, use_mpi = false;
-    std::set<std::string> given;   // flags given (flags_given): --protocol reference changes only the others' defaults
+    std::set<std::string> given;   // flags given (flags_given; in process, list the ones set, as the CLI would): --protocol
+                                   // reference changes only the defaults of the flags not in it
 };
 
 struct compare_cmd {

@@ -211,6 +211,12 @@ std::vector<std::string> item_set_names(inventory_kind kind) {
     return { "sd3", "align", "eval" };
 }
 
+inventory_kind inventory_kind_from_name(const std::string & name, const std::string & what) {
+    if (name == "big5") return inventory_kind::big5;
+    if (name == "sd3") return inventory_kind::sd3;
+    fail(what + ": unknown '" + name + "'", "use big5 or sd3");
+}
+
 inventory_kind inventory_kind_for_set(const std::string & set_name) {
     if (set_name == "ipip-neo-120" || set_name == "ipip-neo-300") return inventory_kind::big5;
     if (set_name == "sd3") return inventory_kind::sd3;

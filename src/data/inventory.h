@@ -16,6 +16,8 @@ namespace palign {
 enum class inventory_kind { big5, sd3 };
 
 const char * inventory_kind_name(inventory_kind kind);   // "big5", "sd3"
+// the reverse; throws "<what>: unknown '<name>'; HINT: use big5 or sd3" (what: the flag or field, e.g. "--inventory")
+inventory_kind inventory_kind_from_name(const std::string & name, const std::string & what = "--inventory");
 
 struct item {
     std::string id;          // "i17" (Big Five) or "M3" (SD-3)

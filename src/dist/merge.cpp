@@ -166,10 +166,10 @@ merge_result merge_shards(const std::string & out_dir, const std::vector<std::st
 
     // the subjects of the range, and which shard holds each
     const std::string inv_name = p0.config.value("inventory", std::string("big5"));
-    if (inv_name != "big5" && inv_name != "sd3") fail(strfmt("%s/config.json: field 'inventory' is '%s'", p0.dir.c_str(), inv_name.c_str()));
+    const inventory_kind kind = inventory_kind_from_name(inv_name, p0.dir + "/config.json: field 'inventory'");
     merge_result res;
     const std::string ddir = data_dir(ddir_flag);
-    res.inv = load_inventory(inv_name == "big5" ? inventory_kind::big5 : inventory_kind::sd3, ddir);
+    res.inv = load_inventory(kind, ddir);
     int first = 0, last = 0;
     char tail = 0;
     const bool range_ok = sscanf(p0.subjects.c_str(), "%d:%d%c", &first, &last, &tail) == 2 && first >= 0 && last > first;

@@ -55,7 +55,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     }
     if (params_.n_seq_max > std::min(params_.n_batch, params_.n_ctx)) {   // each sequence needs an output row and a cell
         const int clamp = std::min(params_.n_batch, params_.n_ctx);
-        log_msg(log_level::warn, "--np %d is more than the batch size (%d) or the context (%d) holds: using %d parallel sequences\n",
+        log_warn("--np %d is more than the batch size (%d) or the context (%d) holds: using %d parallel sequences",
                 params_.n_seq_max, params_.n_batch, params_.n_ctx, clamp);
         params_.n_seq_max = clamp;
     }
@@ -97,7 +97,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     const bool in_graph = sp != steer_path::callback && graph_steer_available();
     steer_why_ = in_graph ? "in-graph (llama_set_attn_steer, palign's llama.cpp patch)"
                : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or context_params.steer)"
-                                         : "eval callback (this llama.cpp lacks palign's patch)";
+                                         : "eval callback (this llama.cpp lacks palign's patch, API 2 or later)";
 #ifndef PALIGN_GRAPH_STEER   // with the patch the callback is set per decode, only when one needs it
     cp.cb_eval           = head_hook::callback;
     cp.cb_eval_user_data = &hook_;

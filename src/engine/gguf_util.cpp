@@ -156,7 +156,9 @@ void gguf_builder::set_arr_str(const char * key, const std::vector<std::string> 
 void gguf_builder::set_arr_i32(const char * key, const std::vector<int32_t> & v) { gguf_set_arr_data(g_, key, GGUF_TYPE_INT32, v.data(), v.size()); }
 void gguf_builder::set_arr_f32(const char * key, const std::vector<float> & v) { gguf_set_arr_data(g_, key, GGUF_TYPE_FLOAT32, v.data(), v.size()); }
 void gguf_builder::add_f32(gguf_tensor_f32 t) { tensors_.push_back(std::move(t)); }
-void gguf_builder::write(const std::string & path, const char * what) const {
+void gguf_builder::write(const std::string & path, const char * what) {
+    if (written_) fail(strfmt("%s: gguf_builder::write called twice for the %s", path.c_str(), what));
+    written_ = true;
     auto data = add_f32_tensors(g_, tensors_);
     gguf_write_atomic(g_, path, what);
 }
@@ -350,17 +352,6 @@ void gguf_copy_with(const std::string & in, const std::string & out,
     }
     auto data = add_f32_tensors(dst, tensors);
     gguf_write_atomic(dst, out, "GGUF");
-}
-
-void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> & tensors,
-                    const std::map<std::string, std::string> & meta_str, const std::map<std::string, int32_t> & meta_i32,
-                    const char * what) {
-    gguf_context * dst = gguf_init_empty();
-    std::unique_ptr<gguf_context, void (*)(gguf_context *)> dst_guard(dst, gguf_free);
-    for (const auto & kv : meta_str) gguf_set_val_str(dst, kv.first.c_str(), kv.second.c_str());
-    for (const auto & kv : meta_i32) gguf_set_val_i32(dst, kv.first.c_str(), kv.second);
-    auto data = add_f32_tensors(dst, tensors);
-    gguf_write_atomic(dst, out, what);
 }
 
 void gguf_write_atomic(const gguf_context * g, const std::string & path, const char * what) {

@@ -78,9 +78,11 @@ public:
     void set_arr_i32(const char * key, const std::vector<int32_t> & v);
     void set_arr_f32(const char * key, const std::vector<float> & v);
     void add_f32(gguf_tensor_f32 t);
-    void write(const std::string & path, const char * what) const;   // gguf_write_atomic
+    // gguf_write_atomic; once (the tensors' data is added to the GGUF context then, and lives only that long)
+    void write(const std::string & path, const char * what);
 private:
     gguf_context * g_;
+    bool written_ = false;
     std::vector<gguf_tensor_f32> tensors_;
 };
 
@@ -96,10 +98,6 @@ void gguf_copy_with(const std::string & in, const std::string & out,
                     const std::vector<gguf_tensor_f32> & tensors,
                     const std::map<std::string, std::string> & meta_str = {});
 
-// a new GGUF of f32 tensors and string / int32 metadata, written atomically (`what` names it in errors)
-void gguf_write_new(const std::string & out, const std::vector<gguf_tensor_f32> & tensors,
-                    const std::map<std::string, std::string> & meta_str, const std::map<std::string, int32_t> & meta_i32,
-                    const char * what);
 
 // write a GGUF to a temporary beside `path` and rename it into place (util/fs_util.h: atomic_file); on failure
 // nothing is left behind and the error names the path and `what` ("steering file", "test model", ...)

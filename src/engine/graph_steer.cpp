@@ -49,7 +49,6 @@ void graph_steer::upload(int cap) {
              "run with PALIGN_STEER=callback to steer through the eval callback instead");
     }
     cap_ = cap;
-    n_tabled_ = n_tabled;
     uploads_++;
 #else
     (void) cap;

@@ -4,6 +4,7 @@
 // steers through the head hook (the eval callback) instead.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -29,7 +30,7 @@ public:
     void prepare(const std::vector<std::pair<int, const steering *>> & seq_steer);
 
     bool tables_set() const { return cap_ > 0; }   // the graph has steering ops (kqv_steer-<il> tensors)
-    int layers_tabled() const { return n_tabled_; }  // layers with a table (and so with steering ops)
+    int layers_tabled() const { return (int) std::count(tabled_.begin(), tabled_.end(), true); }   // layers with steering ops
     const std::vector<bool> & tabled() const { return tabled_; }   // [layer]: has a table
     uint64_t uploads() const { return uploads_; }  // table uploads so far (tests, diagnostics)
 
@@ -42,7 +43,6 @@ private:
     std::vector<int> layers_;                     // steerable layers, in order
     int cap_ = 0;                                 // profiles in llama.cpp's tables
     std::vector<bool> tabled_;                    // [layer]: has a table (some profile steered it; only grows)
-    int n_tabled_ = 0;
     // contents of profile k+1: the steering's per-layer deltas (empty = not steered there, or a free slot);
     // compared with a decode's steerings as they are, without copying them (prepare runs on every decode)
     std::vector<std::vector<std::vector<float>>> slots_;

@@ -188,6 +188,9 @@ bool head_hook::on_tensor(ggml_tensor * t, bool ask) {
         const size_t old = out->size();   // a watched kqv_out-<il> as computed, before callback steering
         out->resize(old + (size_t) t->ne[0] * t->ne[1]);
         rows_get(t, 0, (int) t->ne[1], out->data() + old);
+    } else if (out && err_.empty()) {   // a watch reads 2-D f32 rows; anything else is said, not left empty
+        err_ = strfmt("watched tensor '%s' is %s [%lld x %lld x %lld x %lld], not 2-D f32 rows", t->name, ggml_type_name(t->type),
+                      (long long) t->ne[0], (long long) t->ne[1], (long long) t->ne[2], (long long) t->ne[3]);
     }
     if (il < 0) return true;
     if (!steered) seen_[il] = true;

@@ -13,6 +13,14 @@
 
 namespace palign {
 
+void warn_if_k_beyond_heads(int k, const model_info & info) {
+    const int n_heads = info.n_layer * info.n_head;
+    if (k > n_heads) {
+        log_warn("--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them", k, info.path.c_str(), n_heads, info.n_layer,
+                 info.n_head);
+    }
+}
+
 align_result align_person(context & ctx, const inventory & inv, const subject & person, const align_params & p,
                           const std::string & source) {
     align_result r;
@@ -29,10 +37,7 @@ align_result align_person(context & ctx, const inventory & inv, const subject & 
     }
     const model & m = ctx.mdl();
     const int n_heads = m.info().n_layer * m.info().n_head;
-    if (p.e.pas.k > n_heads) {
-        log_msg(log_level::warn, "--k %d: %s has only %d heads (%d layers x %d): PAS keeps all of them\n", p.e.pas.k,
-                m.info().path.c_str(), n_heads, m.info().n_layer, m.info().n_head);
-    }
+    warn_if_k_beyond_heads(p.e.pas.k, m.info());
     env.ctx = &ctx;
     env.inv = &inv;
     contrast_params cp;

@@ -29,6 +29,9 @@ struct align_result {
     std::vector<std::string> warnings; // one line each: alpha 0 or at the grid's edge, probes, ties (with what to do)
 };
 
+// the warning when --k asks for more heads than the model has (PAS then keeps all of them)
+void warn_if_k_beyond_heads(int k, const model_info & info);
+
 // throws (naming `source`) when fewer than 8 align items are answered
 align_result align_person(context & ctx, const inventory & inv, const subject & person, const align_params & p,
                           const std::string & source);

@@ -81,6 +81,13 @@ static ojson interval_json(const interval & iv) {
     return j;
 }
 
+// {trait: interval} in the comparison's trait order (methods and pairs alike)
+static ojson traits_json(const std::vector<std::string> & traits, const std::vector<interval> & ivs) {
+    ojson tr = ojson::object();
+    for (size_t i = 0; i < traits.size(); i++) tr[traits[i]] = interval_json(ivs[i]);
+    return tr;
+}
+
 std::string comparison_json(const comparison & c, int indent) {
     ojson j;
     j["inventory"] = inventory_kind_name(c.kind);
@@ -96,9 +103,7 @@ std::string comparison_json(const comparison & c, int indent) {
         jm["alpha_select"] = m.select.empty() ? ojson(nullptr) : ojson(m.select);
         jm["rules"] = m.rules;
         jm["n_subjects"] = m.n_subjects;
-        ojson tr = ojson::object();
-        for (size_t i = 0; i < c.traits.size(); i++) tr[c.traits[i]] = interval_json(m.traits[i]);
-        jm["traits"] = tr;
+        jm["traits"] = traits_json(c.traits, m.traits);
         jm["composite"] = interval_json(m.composite);
         jm["log_loss"] = interval_json(m.log_loss);
         ojson al = ojson::array();
@@ -112,9 +117,7 @@ std::string comparison_json(const comparison & c, int indent) {
         ojson jp;
         jp["a"] = pr.a;
         jp["b"] = pr.b;
-        ojson tr = ojson::object();
-        for (size_t i = 0; i < c.traits.size(); i++) tr[c.traits[i]] = interval_json(pr.traits[i]);
-        jp["traits"] = tr;
+        jp["traits"] = traits_json(c.traits, pr.traits);
         jp["composite"] = interval_json(pr.composite);
         ps.push_back(jp);
     }

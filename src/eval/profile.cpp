@@ -6,8 +6,7 @@
 
 namespace palign {
 
-personality_profile compute_profile(const inventory & inv, const std::vector<const item *> & items,
-                                    const std::map<std::string, int> & values, const std::string & set_label) {
+personality_profile domain_profile(const inventory & inv, const std::map<std::string, double> & means, const std::string & set_label) {
     personality_profile p;
     p.kind = inv.kind;
     p.set  = set_label;
@@ -15,8 +14,16 @@ personality_profile compute_profile(const inventory & inv, const std::vector<con
         profile_row r;
         r.key  = t;
         r.name = trait_name(inv.kind, t);
+        auto it = means.find(t);
+        if (it != means.end()) r.mean = it->second;
         p.domains.push_back(r);
     }
+    return p;
+}
+
+personality_profile compute_profile(const inventory & inv, const std::vector<const item *> & items,
+                                    const std::map<std::string, int> & values, const std::string & set_label) {
+    personality_profile p = domain_profile(inv, {}, set_label);
     if (inv.kind == inventory_kind::big5) {
         for (const auto & t : inv.traits) {
             for (int f = 1; f <= 6; f++) {

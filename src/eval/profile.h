@@ -43,6 +43,10 @@ personality_profile compute_profile(const inventory & inv, const std::vector<con
 personality_profile compute_profile(const inventory & inv, const std::vector<const item *> & items,
                                     const std::vector<answer> & answers, const std::string & set_label);
 
+// a profile with only domain rows, their means from `means` (trait key -> mean; absent = NaN): e.g. a steering
+// file's person, whose keyed means over the align answers are all it keeps
+personality_profile domain_profile(const inventory & inv, const std::map<std::string, double> & means, const std::string & set_label);
+
 // a model's own profile on a questionnaire, plain and, with `st`, steered (palign test, palign serve users)
 struct model_profiles {
     personality_profile plain, steered;

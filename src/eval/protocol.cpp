@@ -179,15 +179,10 @@ static subject_result run_pas(const eval_env & env, const subject & s, const met
     return r;
 }
 
-static predictor as_predictor(eval_method m) {
-    for (predictor pr : all_predictors()) if (eval_method_name(m) == std::string(predictor_name(pr))) return pr;
-    fail(strfmt("method %s is not a reference predictor", eval_method_name(m)));
-}
-
 static subject_result run_predictor(const eval_env & env, const subject & s, const method_def & d, const eval_params & p) {
     subject_result r;
     r.method = d.id;
-    r.scores = score_subject(*env.inv, s, env.eval, predict_items(as_predictor(d.id), *env.inv, s, env.align, env.eval), p.scoring);
+    r.scores = score_subject(*env.inv, s, env.eval, predict_items(predictor_from_name(eval_method_name(d.id)), *env.inv, s, env.align, env.eval), p.scoring);
     return r;
 }
 

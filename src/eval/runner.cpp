@@ -140,6 +140,7 @@ method_summary summarize_method(const run_store & store, const inventory & inv, 
     for (auto & r : store.load(inv, m)) by_id[r.result.scores.subject] = std::move(r);
     method_summary ms;
     ms.method = m;
+    const bool steered = method_def_of(m).steered;
     std::vector<subject_scores> ss;
     std::vector<std::pair<std::string, std::string>> failed;
     std::map<std::string, size_t> order;
@@ -153,15 +154,15 @@ method_summary summarize_method(const run_store & store, const inventory & inv, 
             continue;
         }
         ss.push_back(it->second.result.scores);
-        if (method_def_of(m).steered) ss.back().alpha = it->second.result.alpha;
-        if (method_def_of(m).steered) {
+        if (steered) {
+            ss.back().alpha = it->second.result.alpha;
             ms.alphas.push_back(it->second.result.alpha);
             ms.n_not_converged += it->second.result.fit.n_not_converged > 0;
             ms.n_tied_at_cut += it->second.result.fit.n_tied_at_cut > 0;
         }
     }
     ms.sc = aggregate_scores(inv, ss, method_label(m, select), failed);
-    if (method_def_of(m).steered) ms.sc.alpha_select = select == alpha_select::eval ? "oracle" : "cv";
+    if (steered) ms.sc.alpha_select = select == alpha_select::eval ? "oracle" : "cv";
     std::stable_sort(ms.sc.failures.begin(), ms.sc.failures.end(),
                      [&](const auto & a, const auto & b) { return order[a.first] < order[b.first]; });
     if (write) write_scores(ms.sc, store.dir() + "/" + eval_method_name(m));

@@ -19,6 +19,10 @@ cvec_result export_cvec(const std::string & model_path, const model_info & info,
             r.n_dropped_heads += any;
         }
     }
+    if (names.empty()) {   // decided before W_o is read and dequantized
+        fail(strfmt("%s: the steering has no heads outside layer 0, which llama.cpp's control vectors cannot reach", out.c_str()),
+             "use palign chat -s, palign serve or palign bake");
+    }
     auto w = gguf_read_tensors(model_path, names);
     std::vector<gguf_tensor_f32> dirs;
     for (int il = 1; il < info.n_layer; il++) {
@@ -29,12 +33,12 @@ cvec_result export_cvec(const std::string & model_path, const model_info & info,
         dirs.push_back({"direction." + std::to_string(il), {(int64_t) v.size()}, v});
     }
     r.n_layers = (int) dirs.size();
-    if (dirs.empty()) {
-        fail(strfmt("%s: the steering has no heads outside layer 0, which llama.cpp's control vectors cannot reach", out.c_str()),
-             "use palign chat -s, palign serve or palign bake");
-    }
-    gguf_write_new(out, dirs, {{"general.architecture", "controlvector"}, {"controlvector.model_hint", info.arch}},
-                   {{"controlvector.layer_count", (int32_t) dirs.size()}}, "control vector");
+    gguf_builder g;
+    g.set_str("general.architecture", "controlvector");
+    g.set_str("controlvector.model_hint", info.arch);
+    g.set_i32("controlvector.layer_count", (int32_t) dirs.size());
+    for (auto & d : dirs) g.add_f32(std::move(d));
+    g.write(out, "control vector");
     return r;
 }
 

@@ -33,44 +33,48 @@ method_data load_method_data(const method_run & m) {
     size_t si = 0;
     for (const json & js : j["subjects"]) {
         const std::string at = strfmt("subjects[%zu]", si++);
-        if (!js.is_object() || !js.contains("subject") || !js["subject"].is_string()) {
-            fail(strfmt("%s: field '%s.subject': expected a string", path.c_str(), at.c_str()));
-        }
-        run_subject s;
-        s.id = js["subject"].get<std::string>();
-        std::vector<double> sum(m.traits.size(), 0.0);
-        std::vector<int> n(m.traits.size(), 0);
-        if (js.contains("items") && js["items"].is_array()) {
-            size_t ii = 0;
-            for (const json & ji : js["items"]) {
-                const std::string iat = strfmt("%s.items[%zu]", at.c_str(), ii++);
-                if (!ji.is_object()) fail(strfmt("%s: field '%s': expected an object", path.c_str(), iat.c_str()));
-                const std::string trait = ji.value("trait", std::string());
-                const int subj = ji.value("subject", 0);
-                const bool reverse = ji.value("key", std::string("+")) == "-";
-                for (size_t t = 0; t < m.traits.size(); t++) {
-                    if (m.traits[t] == trait && subj >= 1 && subj <= 5) { sum[t] += reverse ? 6 - subj : subj; n[t]++; }
-                }
-                if (!ji.contains("probs")) continue;
-                if (!ji["probs"].is_array() || ji["probs"].size() != 5) {
-                    fail(strfmt("%s: field '%s.probs': expected 5 numbers", path.c_str(), iat.c_str()));
-                }
-                item_record r;
-                r.id = ji.value("id", std::string());
-                r.trait = trait;
-                r.reverse = reverse;
-                r.subject = subj;
-                r.model.value = ji.value("model_value", 0);
-                r.model.has_probs = true;
-                for (int k = 0; k < 5; k++) r.model.probs[k] = ji["probs"][k].is_number() ? ji["probs"][k].get<double>() : NAN;
-                s.items.push_back(r);
+        try {
+            if (!js.is_object() || !js.contains("subject") || !js["subject"].is_string()) {
+                fail(strfmt("%s: field '%s.subject': expected a string", path.c_str(), at.c_str()));
             }
+            run_subject s;
+            s.id = js["subject"].get<std::string>();
+            std::vector<double> sum(m.traits.size(), 0.0);
+            std::vector<int> n(m.traits.size(), 0);
+            if (js.contains("items") && js["items"].is_array()) {
+                size_t ii = 0;
+                for (const json & ji : js["items"]) {
+                    const std::string iat = strfmt("%s.items[%zu]", at.c_str(), ii++);
+                    if (!ji.is_object()) fail(strfmt("%s: field '%s': expected an object", path.c_str(), iat.c_str()));
+                    const std::string trait = ji.value("trait", std::string());
+                    const int subj = ji.value("subject", 0);
+                    const bool reverse = ji.value("key", std::string("+")) == "-";
+                    for (size_t t = 0; t < m.traits.size(); t++) {
+                        if (m.traits[t] == trait && subj >= 1 && subj <= 5) { sum[t] += reverse ? 6 - subj : subj; n[t]++; }
+                    }
+                    if (!ji.contains("probs")) continue;
+                    if (!ji["probs"].is_array() || ji["probs"].size() != 5) {
+                        fail(strfmt("%s: field '%s.probs': expected 5 numbers", path.c_str(), iat.c_str()));
+                    }
+                    item_record r;
+                    r.id = ji.value("id", std::string());
+                    r.trait = trait;
+                    r.reverse = reverse;
+                    r.subject = subj;
+                    r.model.value = ji.value("model_value", 0);
+                    r.model.has_probs = true;
+                    for (int k = 0; k < 5; k++) r.model.probs[k] = ji["probs"][k].is_number() ? ji["probs"][k].get<double>() : NAN;
+                    s.items.push_back(r);
+                }
+            }
+            for (size_t t = 0; t < m.traits.size(); t++) {
+                s.model_mean.push_back(num_or_nan(js, ("mean_" + m.traits[t]).c_str()));
+                s.subject_mean.push_back(n[t] ? sum[t] / n[t] : NAN);
+            }
+            d.subjects.push_back(std::move(s));
+        } catch (const json::exception & e) {   // a field of the wrong type (e.g. "subject": "x" in an item)
+            fail(strfmt("%s: field '%s': %s", path.c_str(), at.c_str(), e.what()), "the file is not as palign eval writes it");
         }
-        for (size_t t = 0; t < m.traits.size(); t++) {
-            s.model_mean.push_back(num_or_nan(js, ("mean_" + m.traits[t]).c_str()));
-            s.subject_mean.push_back(n[t] ? sum[t] / n[t] : NAN);
-        }
-        d.subjects.push_back(std::move(s));
     }
 
     const std::string jsonl = (std::filesystem::path(m.dir) / (m.method + ".jsonl")).string();

@@ -66,7 +66,7 @@ static std::string runs_overview(const std::vector<method_run> & runs) {
     return html_table({"run", "methods", "model", "answers", "alpha selection", "alpha grid"}, rows);
 }
 
-static std::string methods_section(const comparison & c, const std::vector<method_run> & runs, const std::vector<std::string> & colors) {
+static std::string methods_section(const comparison & c, const std::vector<std::string> & colors) {
     const std::string ci = strfmt("%.0f%% bootstrap interval (percentile, B = %d, seed %llu)", 100 * c.params.level, c.params.n_boot,
                                   (unsigned long long) c.params.seed);
     bar_chart comp;
@@ -107,11 +107,11 @@ static std::string methods_section(const comparison & c, const std::vector<metho
         for (const auto & kv : m.alphas) alphas += (alphas.empty() ? "" : " ") + strfmt("%g:%d", kv.first, kv.second);
         const std::string ll = std::isfinite(m.log_loss.mean) ? strfmt("%.3f [%.3f, %.3f], n = %d", m.log_loss.mean, m.log_loss.lo,
                                                                       m.log_loss.hi, m.log_loss.n) : "-";
+        const std::string comp_s = std::isfinite(m.composite.mean) ? strfmt("%.3f [%.3f, %.3f]", m.composite.mean, m.composite.lo,
+                                                                            m.composite.hi) : "-";
         rows.push_back({m.label, is_predictor_name(m.method) ? "reference predictor" : "model", std::to_string(m.n_subjects),
-                        strfmt("%.3f [%.3f, %.3f]", m.composite.mean, m.composite.lo, m.composite.hi), ll, rules.empty() ? "-" : rules,
-                        alphas.empty() ? "-" : alphas});
+                        comp_s, ll, rules.empty() ? "-" : rules, alphas.empty() ? "-" : alphas});
     }
-    (void) runs;
     std::string body = html_p(strfmt("%zu subjects shared by all %zu methods; every mean is over them, with its ", c.shared.size(),
                                      c.methods.size()) + ci + ". Reference predictors need no model: an LLM method must beat these floors "
                               "to show that it learned anything about the person.", "note");
@@ -320,7 +320,7 @@ std::string run_report_html(const std::vector<std::string> & run_dirs, const rep
                                      c.kind == inventory_kind::big5 ? "Big Five (IPIP-NEO)" : "Dark Triad (SD-3)", runs.size(),
                                      run_dirs.size(), PALIGN_VERSION), "note");
     body += runs_overview(runs);
-    body += methods_section(c, runs, colors);
+    body += methods_section(c, colors);
     body += subjects_section(c, data, ids, colors);
     body += pas_section(c, data, colors, p);
     body += calibration_section(c, data, colors, p);
