@@ -139,7 +139,7 @@ const char * verdict(bool ok) { return ok ? "MET" : "NOT MET"; }
 } // namespace
 
 int main(int argc, char ** argv) {
-    std::string preset = "qwen3-0.6b", model_path, model_dir = PALIGN_BENCH_MODELS_DIR, data_dir_opt, json_out,
+    std::string preset = "qwen3-0.6b", model_path, model_dir = PALIGN_BENCH_MODELS_DIR, data_dir_opt, json_out, workload = "few-shot",
                 configs_s = "baseline,graph,graph+fa,graph+fa-nocap";
     int n_items = 16, reps = 2, threads = 0, ngl = 0, k = 24, subject_idx = 0, n_pp = 512, n_ctx = 4096, n_seq = 64;
     std::string pp_batches_s = "512";
@@ -157,6 +157,8 @@ int main(int argc, char ** argv) {
     app.add_option("--ngl", ngl, "layers on the GPU (-1 = all)");
     app.add_option("--k", k, "steered heads (random heads and directions of PAS's size: costs only)");
     app.add_option("--subject", subject_idx, "PAPI Big Five subject whose few-shot prompt is the shared prefix");
+    app.add_option("--workload", workload, "system prompt of the asks: few-shot (the subject's 120 answers, ~1,500 tokens: "
+                   "palign eval's PAS default, --pas-system few-shot) or default (palign's short one: --pas-system default, align, serve)");
     app.add_option("--configs", configs_s, "comma list of <graph|callback>[+fa][-nocap][@bN] (in-graph or callback steering, "
                    "flash attention, no wave cap, n_batch = n_ubatch = N, default 512), or baseline (palign before in-graph "
                    "steering: callback, no flash attention, wave cap, b512)");
@@ -186,7 +188,9 @@ int main(int argc, char ** argv) {
         if (subject_idx < 0 || subject_idx >= (int) subjects.size()) fail(strfmt("--subject %d: out of range", subject_idx));
         std::vector<const item *> items = item_set(inv, "eval");
         if ((size_t) n_items < items.size()) items.resize(n_items);
-        const std::string system = system_prompt_few_shot(item_set(inv, "align"), subjects[subject_idx]);
+        if (workload != "few-shot" && workload != "default") fail(strfmt("--workload '%s': expected few-shot or default", workload.c_str()));
+        const std::string system = workload == "few-shot" ? system_prompt_few_shot(item_set(inv, "align"), subjects[subject_idx])
+                                                          : std::string(PROMPT_SYSTEM_DEFAULT);
         const steering st = random_heads(info, k, 7);
         ask_params ap;
 
@@ -242,8 +246,9 @@ int main(int argc, char ** argv) {
         printf("palign-bench-engine: ask_items workload (random-weight model: costs, not alignment quality)\n");
         printf("model       %s (%s; %d layers x %d heads x %d), %s, threads %d\n", model_path.c_str(), info.desc.c_str(),
                info.n_layer, info.n_head, info.head_dim, ngl != 0 ? strfmt("--ngl %d", ngl).c_str() : "CPU", n_threads);
-        printf("workload    %zu evaluation items, subject #%d's few-shot prefix (%zu tokens), option mode; steered: %d random heads\n",
-               items.size(), subject_idx, prefix.size(), k);
+        printf("workload    %zu evaluation items, %s (%zu tokens), option mode; steered: %d random heads\n",
+               items.size(), workload == "few-shot" ? strfmt("subject #%d's few-shot prefix", subject_idx).c_str() : "the default system prompt",
+               prefix.size(), k);
 
         // warm-up: one unsteered pass per configuration (first-touch of weights, graph allocation)
         for (auto & r : runs) ask_items(*r.ctx, inv.kind, items, system, nullptr, ap);
@@ -313,6 +318,7 @@ int main(int argc, char ** argv) {
             j["items"] = items.size();
             j["reps"] = reps;
             j["prefix_tokens"] = prefix.size();
+            j["workload"] = workload;
             j["steered_heads"] = k;
             j["llama_pp_tps"] = pp_best;
             j["noise_pct"] = spread;

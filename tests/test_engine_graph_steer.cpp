@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <functional>
+#include <map>
 
 using namespace palign;
 using palign_test::max_abs_diff;
@@ -200,6 +201,57 @@ TEST(graph_steer, c_api_rows_and_checks) {
     EXPECT_EQ(llama_set_attn_steer_seq(c, 0, 0), 0);
     EXPECT_EQ(llama_set_attn_steer_seq(c, -1, 0), -1);
     EXPECT_EQ(llama_set_attn_steer_seq(c, 1 << 20, 0), -1);
+    llama_free(c);
+#endif
+}
+
+// the steering is one ggml_add_id per tabled layer and nothing else: the graph's operations, counted through
+// the eval callback's ask phase, are the plain graph's plus one ADD_ID per steered layer (no GET_ROWS, no ADD)
+TEST(graph_steer, one_add_id_per_steered_layer) {
+    NEED_PATCH();
+#ifdef PALIGN_GRAPH_STEER
+    model m({model_path("qwen3")});
+    const auto & info = m.info();
+    ASSERT_GE(info.n_layer, 2);
+    steering s = random_steering(info, {0, 1}, 12);
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = 256;
+    cp.n_seq_max = 2;
+    llama_context * c = llama_init_from_model(m.raw(), cp);
+    ASSERT_NE(c, nullptr);
+    std::map<int, int> ops;   // ggml_op -> nodes of the last decode
+    llama_set_eval_cb(c, [](ggml_tensor * t, bool ask, void * ud) {
+        if (ask) (*(std::map<int, int> *) ud)[(int) t->op]++;
+        return false;
+    }, &ops);
+    const std::vector<int> p = m.tokenize("You worry about things.", true);
+    // the ops of a decode of p (two sequences: 1 steered, 0 not) with tables on these layers
+    auto count = [&](const std::vector<int> & layers) {
+        std::vector<const float *> data(info.n_layer, nullptr);
+        for (int il : layers) data[il] = s.delta[il].data();
+        EXPECT_EQ(llama_set_attn_steer(c, layers.empty() ? nullptr : data.data(), info.n_layer, info.n_embd_v(), 1), 0);
+        if (!layers.empty()) EXPECT_EQ(llama_set_attn_steer_seq(c, 1, 1), 0);
+        llama_memory_clear(llama_get_memory(c), true);
+        llama_batch b = llama_batch_init((int) p.size() * 2, 0, 1);
+        for (int k = 0; k < 2 * (int) p.size(); k++) {
+            b.token[k] = p[k % p.size()]; b.pos[k] = k % (int) p.size(); b.n_seq_id[k] = 1; b.seq_id[k][0] = k / (int) p.size();
+            b.logits[k] = (k + 1) % p.size() == 0;
+        }
+        b.n_tokens = 2 * (int) p.size();
+        ops.clear();
+        EXPECT_EQ(llama_decode(c, b), 0);
+        llama_batch_free(b);
+        return ops;
+    };
+    const auto plain = count({});
+    ASSERT_FALSE(plain.empty()) << "the ask phase saw the graph";
+    EXPECT_EQ(plain.count(GGML_OP_ADD_ID), 0u);
+    for (const std::vector<int> & layers : {std::vector<int>{1}, std::vector<int>{0, 1}}) {
+        auto st = count(layers);
+        EXPECT_EQ(st[GGML_OP_ADD_ID], (int) layers.size()) << layers.size() << " steered layers";
+        for (int op : {(int) GGML_OP_GET_ROWS, (int) GGML_OP_ADD, (int) GGML_OP_MUL, (int) GGML_OP_MUL_MAT})
+            EXPECT_EQ(st[op], plain.count(op) ? plain.at(op) : 0) << ggml_op_name((ggml_op) op) << ", " << layers.size() << " steered layers";
+    }
     llama_free(c);
 #endif
 }

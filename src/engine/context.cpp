@@ -95,7 +95,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
              "build with scripts/llama.sh (it applies patches/), or use the callback path");
     }
     const bool in_graph = sp != steer_path::callback && graph_steer_available();
-    steer_why_ = in_graph ? "in-graph (llama_set_attn_steer, palign's llama.cpp patch)"
+    steer_why_ = in_graph ? PALIGN_GRAPH_STEER_OPS
                : graph_steer_available() ? "eval callback (asked for: PALIGN_STEER=callback or context_params.steer)"
                                          : "eval callback (this llama.cpp lacks palign's patch, API 2 or later)";
 #ifndef PALIGN_GRAPH_STEER   // with the patch the callback is set per decode, only when one needs it
