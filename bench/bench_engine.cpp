@@ -173,6 +173,7 @@ int main(int argc, char ** argv) {
     try {
         log_set_level(log_level::warn);
         if (reps < 1 || n_items < 1) fail("--reps and --items must be at least 1");
+        if (workload != "few-shot" && workload != "default") fail(strfmt("--workload '%s': expected few-shot or default", workload.c_str()));
         if (target_overhead < 0) target_overhead = ngl != 0 ? 5.0 : 3.0;
         const std::string ddir = data_dir(data_dir_opt);
         if (model_path.empty()) model_path = test_model_cached(preset, model_dir, ddir);
@@ -188,7 +189,6 @@ int main(int argc, char ** argv) {
         if (subject_idx < 0 || subject_idx >= (int) subjects.size()) fail(strfmt("--subject %d: out of range", subject_idx));
         std::vector<const item *> items = item_set(inv, "eval");
         if ((size_t) n_items < items.size()) items.resize(n_items);
-        if (workload != "few-shot" && workload != "default") fail(strfmt("--workload '%s': expected few-shot or default", workload.c_str()));
         const std::string system = workload == "few-shot" ? system_prompt_few_shot(item_set(inv, "align"), subjects[subject_idx])
                                                           : std::string(PROMPT_SYSTEM_DEFAULT);
         const steering st = random_heads(info, k, 7);

@@ -217,7 +217,8 @@ TEST(graph_steer, one_add_id_per_steered_layer) {
     llama_context_params cp = llama_context_default_params();
     cp.n_ctx = 256;
     cp.n_seq_max = 2;
-    llama_context * c = llama_init_from_model(m.raw(), cp);
+    llama_context_ptr guard(llama_init_from_model(m.raw(), cp));   // freed on every way out, failed assertions too
+    llama_context * c = guard.get();
     ASSERT_NE(c, nullptr);
     std::map<int, int> ops;   // ggml_op -> nodes of the last decode
     llama_set_eval_cb(c, [](ggml_tensor * t, bool ask, void * ud) {
@@ -252,7 +253,6 @@ TEST(graph_steer, one_add_id_per_steered_layer) {
         for (int op : {(int) GGML_OP_GET_ROWS, (int) GGML_OP_ADD, (int) GGML_OP_MUL, (int) GGML_OP_MUL_MAT})
             EXPECT_EQ(st[op], plain.count(op) ? plain.at(op) : 0) << ggml_op_name((ggml_op) op) << ", " << layers.size() << " steered layers";
     }
-    llama_free(c);
 #endif
 }
 
