@@ -47,9 +47,10 @@ struct config {
     bool flash = false;
     bool wave_cap = true;
     int n_batch = 512;     // n_batch = n_ubatch
+    bool streams = false;  // a KV stream per sequence (--no-kv-unified)
 };
 
-// "<graph|callback|baseline>[+fa][-nocap][@bN]"; baseline = callback, no flash attention, wave cap, b512
+// "<graph|callback|baseline>[+fa][+kvs][-nocap][@bN]"; baseline = callback, no flash attention, wave cap, b512
 config parse_config(const std::string & name) {
     config c;
     c.name = name;
@@ -67,12 +68,16 @@ config parse_config(const std::string & name) {
         }
         return false;
     };
-    if (eat("-nocap")) c.wave_cap = false;
-    if (eat("+fa")) c.flash = true;
+    for (bool more = true; more;) {   // the suffixes in any order
+        more = false;
+        if (eat("-nocap")) { c.wave_cap = false; more = true; }
+        if (eat("+fa")) { c.flash = true; more = true; }
+        if (eat("+kvs")) { c.streams = true; more = true; }
+    }
     if (s == "baseline" && name == "baseline") c.path = steer_path::callback;
     else if (s == "graph") c.path = steer_path::graph;
     else if (s == "callback") c.path = steer_path::callback;
-    else fail(strfmt("--configs: unknown '%s'", name.c_str()), "use <graph|callback>[+fa][-nocap][@bN], or baseline");
+    else fail(strfmt("--configs: unknown '%s'", name.c_str()), "use <graph|callback>[+fa][+kvs][-nocap][@bN], or baseline");
     return c;
 }
 
@@ -159,14 +164,17 @@ int main(int argc, char ** argv) {
     app.add_option("--subject", subject_idx, "PAPI Big Five subject whose few-shot prompt is the shared prefix");
     app.add_option("--workload", workload, "system prompt of the asks: few-shot (the subject's 120 answers, ~1,500 tokens: "
                    "palign eval's PAS default, --pas-system few-shot) or default (palign's short one: --pas-system default, align, serve)");
-    app.add_option("--configs", configs_s, "comma list of <graph|callback>[+fa][-nocap][@bN] (in-graph or callback steering, "
-                   "flash attention, no wave cap, n_batch = n_ubatch = N, default 512), or baseline (palign before in-graph "
-                   "steering: callback, no flash attention, wave cap, b512)");
-    app.add_option("-c,--ctx-size", n_ctx, "KV cells of each configuration's context");
+    app.add_option("--configs", configs_s, "comma list of <graph|callback>[+fa][+kvs][-nocap][@bN] (in-graph or callback steering, "
+                   "flash attention, a KV stream per sequence, no wave cap, n_batch = n_ubatch = N, default 512), or baseline "
+                   "(palign before in-graph steering: callback, no flash attention, wave cap, b512)");
+    app.add_option("-c,--ctx-size", n_ctx, "KV cells of each configuration's context (+kvs: each sequence gets the prefix + 200, "
+                   "for min(--np, --items + 1) sequences)");
     app.add_option("--np,--parallel", n_seq, "parallel sequences of each configuration's context");
     app.add_option("--pp", n_pp, "llama.cpp prefill tokens timed after the prefix (llama-bench -p N -d <prefix>); 0 = skip");
     app.add_option("--pp-batches", pp_batches_s, "comma list of n_batch = n_ubatch for llama.cpp's prefill (-b/-ub); the best is the reference");
     app.add_option("--overhead-target", target_overhead, "steering overhead target in % (default: 3 on CPU, 5 with --ngl)");
+    bool no_repack = false;
+    app.add_flag("--no-repack", no_repack, "no repacked CPU weight layouts (as palign's --no-repack; where llama.cpp's AMX kernels fault)");
     app.add_option("--json", json_out, "also write the results as JSON to this file");
     CLI11_PARSE(app, argc, argv);
 
@@ -180,6 +188,7 @@ int main(int argc, char ** argv) {
         model_params mp;
         mp.path = model_path;
         mp.n_gpu_layers = ngl;
+        mp.repack = !no_repack;
         model m(mp);
         const model_info & info = m.info();
         const int n_threads = threads > 0 ? threads : (int) std::max(1u, std::thread::hardware_concurrency());
@@ -207,6 +216,7 @@ int main(int argc, char ** argv) {
             runs.push_back(std::move(r));
         }
         if (runs.empty()) fail("--configs: nothing to run");
+        const std::vector<int> prefix = chat_tokens(m, {{"system", system}, {"user", "x"}}, "");
         for (auto & r : runs) {
             context_params cp;
             cp.n_threads = threads;
@@ -216,11 +226,15 @@ int main(int argc, char ** argv) {
             cp.flash_attn = r.cfg.flash ? "on" : "off";
             cp.wave_cap = r.cfg.wave_cap ? "on" : "off";
             cp.steer = r.cfg.path;
+            if (r.cfg.streams) {   // every sequence holds the prefix and one item (~70 tokens)
+                cp.kv_unified = false;
+                cp.n_seq_max = std::min(n_seq, (int) items.size() + 1);
+                cp.n_ctx = cp.n_seq_max * ((int) prefix.size() + 200);
+            }
             r.ctx = std::make_unique<context>(m, cp);
         }
 
         // llama.cpp's own prefill at the depth of the shared prefix, with the fastest flash setting of the runs
-        const std::vector<int> prefix = chat_tokens(m, {{"system", system}, {"user", "x"}}, "");
         std::vector<std::unique_ptr<llama_pp>> lps;
         std::vector<int> pp_batches;
         if (n_pp > 0) {
@@ -329,7 +343,7 @@ int main(int argc, char ** argv) {
                     {"questions_per_s", (double) items.size() * reps / r.t_steer},
                     {"vs_baseline", r.tps_steer() / base.tps_steer()},
                     {"steer_path", r.ctx->steer_path_name()}, {"n_batch", r.cfg.n_batch},
-                    {"flash_attn", r.cfg.flash}, {"wave_cap", r.cfg.wave_cap},
+                    {"flash_attn", r.cfg.flash}, {"wave_cap", r.cfg.wave_cap}, {"kv_unified", !r.cfg.streams},
                 };
             }
             j["fastest"] = best->cfg.name;

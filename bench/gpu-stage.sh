@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 bdir=${1:-build-cuda}
 [ -x "$bdir/palign" ] || { echo "gpu-stage.sh: $bdir/palign not found; HINT: PALIGN_BUILD_DIR=$bdir scripts/setup.sh --cuda" >&2; exit 1; }
 rm -rf .gpu && mkdir -p .gpu/bin .gpu/lib .gpu/vocab
-bins=("$bdir"/palign "$bdir"/palign-mkmodel "$bdir"/palign-bench-engine "$bdir"/palign-bench-serve "$bdir"/tests/test_engine_steer "$bdir"/tests/test_engine_graph_steer)
+bins=("$bdir"/palign "$bdir"/palign-mkmodel "$bdir"/palign-bench-engine "$bdir"/palign-bench-serve "$bdir"/tests/test_engine_steer "$bdir"/tests/test_engine_graph_steer "$bdir"/tests/test_engine_kv_streams)
 cp "${bins[@]}" .gpu/bin/
 # libllama/ggml from the prefix the build links (RPATH), then every other non-glibc, non-CUDA library
 prefix_lib=$(ldd "$bdir/palign" | awk '/libllama.so/ {print $3}' | xargs dirname)

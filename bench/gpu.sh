@@ -43,7 +43,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 # 1. exactness, every layer on the GPU
 say "== exactness tests, PALIGN_NGL=-1"
 tests_ok=1
-for t in test_engine_steer test_engine_graph_steer callback; do
+for t in test_engine_steer test_engine_graph_steer test_engine_kv_streams callback; do
   exe=$t; envs=(PALIGN_NGL=-1)
   [ $t = callback ] && { exe=test_engine_steer; envs+=(PALIGN_STEER=callback); }
   # NVIDIA_TF32_OVERRIDE=0: llama.cpp lets cuBLAS round f32 products to TF32 (10-bit mantissa); the exactness
@@ -59,7 +59,7 @@ say "exactness tests: $([ $tests_ok = 1 ] && echo passed || echo FAILED)"
 say "== palign-bench-engine"
 "$bin/palign-bench-engine" --preset qwen3-0.6b --model-dir "$work/models" --ngl -1 --items 180 --reps 3 --pp 512 \
   -c 16384 --np 128 --pp-batches 512,2048,4096 \
-  --configs baseline,graph+fa-nocap,graph+fa@b2048,graph+fa@b4096,graph+fa-nocap@b4096 \
+  --configs baseline,graph+fa-nocap,graph+fa@b2048,graph+fa@b4096,graph+fa-nocap@b4096,graph+fa+kvs@b2048,graph+fa+kvs@b4096 \
   --json "$out/bench-qwen3-0.6b.json" 2>&1 | tee -a "$log"
 # the same with palign's short default system prompt (--pas-system default, palign align, palign serve)
 "$bin/palign-bench-engine" --preset qwen3-0.6b --model-dir "$work/models" --ngl -1 --items 180 --reps 3 --pp 512 \
@@ -67,7 +67,7 @@ say "== palign-bench-engine"
   --json "$out/bench-qwen3-0.6b-default.json" 2>&1 | tee -a "$log"
 if [ "${PALIGN_GPU_8B:-1}" = 1 ]; then
   "$bin/palign-bench-engine" --preset llama3-8b --model-dir "$work/models" --ngl -1 --items 180 --reps 2 --pp 512 \
-    -c 16384 --np 128 --pp-batches 512,2048 --configs baseline,graph+fa@b2048,graph+fa@b4096 \
+    -c 16384 --np 128 --pp-batches 512,2048 --configs baseline,graph+fa@b2048,graph+fa@b4096,graph+fa+kvs@b2048 \
     --json "$out/bench-llama3-8b.json" 2>&1 | tee -a "$log"
 fi
 

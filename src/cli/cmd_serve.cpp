@@ -40,6 +40,9 @@ void run_serve(const serve_cmd & o) {
     if (sp.max_queue < 0) fail(strfmt("--max-queue %d: expected >= 0", sp.max_queue));
     if (sp.max_tokens < 1) fail(strfmt("--max-tokens %d: expected >= 1", sp.max_tokens));
     if (sp.port < 0 || sp.port > 65535) fail(strfmt("--port %d: expected 0..65535", sp.port));
+    if (!o.mo.ctx.kv_unified) {   // its slots' capacity and prompt reuse assume one cache of --ctx-size cells
+        fail("--no-kv-unified: palign serve keeps one KV cache for all slots", "drop --no-kv-unified (it is for eval's batches)");
+    }
     sp.align.e.ask = o.ao.params();
     o.po.apply(sp.align.e);
     sp.align.e.pas_few_shot = false;   // alpha chosen with steering alone, as the file is used (palign align's default)

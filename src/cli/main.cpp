@@ -148,6 +148,8 @@ int main(int argc, char ** argv) {
         if (a == "-ngl" || a == "-np" || a == "-fa") a = "-" + a;
         else if (a == "-mg") a = "--main-gpu";
         else if (a == "-nr") a = "--no-repack";
+        else if (a == "-kvu") a = "--kv-unified";
+        else if (a == "-no-kvu") a = "--no-kv-unified";
     }
     std::vector<char *> argp;
     for (auto & a : args) argp.push_back(a.data());

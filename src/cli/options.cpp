@@ -30,6 +30,9 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("--fa,--flash-attn", o.ctx.flash_attn, "flash attention: on, off, or auto (on when layers are on a GPU)");
     cmd->add_option("--wave-cap", o.ctx.wave_cap, "cap a batch's own KV cells near the shared prefix's length: on, off, or "
                     "auto (on with GPU layers)");
+    cmd->add_flag("--kv-unified,!--no-kv-unified", o.ctx.kv_unified, "one KV cache for all sequences (-kvu, the default), or "
+                  "a stream per sequence of ctx-size / np cells (-no-kvu, as llama.cpp): attention over its own cells only, "
+                  "np times the memory");
     cmd->add_option("--cache-type-k", o.ctx.type_k, "K cache type");
     cmd->add_option("--cache-type-v", o.ctx.type_v, "V cache type (must stay unquantized: heads are read and steered)");
     cmd->add_option("--data-dir", o.data_dir, "palign data dir (default: $PALIGN_DATA_DIR, else the build's or install's data/)");

@@ -77,9 +77,10 @@ context::context(const model & m, const context_params & params) : model_(m), pa
         fail(strfmt("%s: V cache type %s is quantized; head capture and steering need an unquantized V cache",
                     path.c_str(), params.type_v.c_str()), "use --cache-type-v f16 (the default)");
     }
-    // Per-sequence steering is only row-exact with a unified KV cache: otherwise llama.cpp regroups
-    // the rows of unequal sequences and deltas land on the wrong tokens.
-    cp.kv_unified        = true;
+    // Without a unified KV cache llama.cpp regroups a batch's rows by sequence (split_equal), which the head
+    // hook's row-indexed steering and capture cannot follow: decode() then hands it only chunks that it
+    // computes as one ubatch in their own order.
+    cp.kv_unified        = params_.kv_unified;
     cp.no_perf           = true;
 
     // steering path: in the graph where llama.cpp carries palign's patch, else the eval callback
@@ -109,7 +110,8 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     if (!ctx_) {
         std::string why = log_last_llama_error();
         fail(strfmt("%s: cannot create a llama.cpp context%s%s", path.c_str(), why.empty() ? "" : ": ", why.c_str()),
-             "a smaller --ctx-size or fewer parallel sequences need less memory");
+             params_.kv_unified ? "a smaller --ctx-size or fewer parallel sequences need less memory"
+                                : "without a unified KV cache every sequence has ctx-size / np cells: a smaller --ctx-size or --np, or --kv-unified");
     }
 
     // probe: one token through every layer tells which layers have a kqv_out tensor
@@ -126,6 +128,7 @@ context::context(const model & m, const context_params & params) : model_(m), pa
         ctx_.reset();
         fail(strfmt("%s: probe decode failed (llama_decode = %d)", path.c_str(), rc));
     }
+    seq_cells_ = (int) llama_n_ctx_seq(ctx_.get());
     // the graph must have per-head attention outputs that W_o reads as they are (README: Architectures)
     const std::string problem = attention_layout_problem(m.info(), hook_.probe());
     if (!problem.empty()) {
@@ -153,10 +156,63 @@ context::~context() = default;
 
 void context::clear() { llama_memory_clear(llama_get_memory(ctx_.get()), true); }
 void context::seq_rm(int seq, int p0, int p1) { llama_memory_seq_rm(llama_get_memory(ctx_.get()), seq, p0, p1); }
-void context::seq_cp(int src, int dst, int p0, int p1) { llama_memory_seq_cp(llama_get_memory(ctx_.get()), src, dst, p0, p1); }
+void context::seq_cp(int src, int dst, int p0, int p1) {
+    // across KV streams llama.cpp copies whole stream buffers (and asserts on a part of one)
+    if (!params_.kv_unified && (p0 > 0 || (p1 >= 0 && p1 < seq_cells_))) {
+        fail(strfmt("%s: seq_cp %d -> %d of positions [%d, %d): without a unified KV cache only whole sequences are copied",
+                    model_.info().path.c_str(), src, dst, p0, p1));
+    }
+    if (!params_.kv_unified) p0 = p1 = -1;
+    llama_memory_seq_cp(llama_get_memory(ctx_.get()), src, dst, p0, p1);
+}
+
+// Without a unified KV cache: order rows into chunks of consecutive sequences, each with the same number of
+// rows (in their own order), of at most n_ub rows. llama.cpp's split_equal then takes each chunk as one ubatch
+// as it stands, so row i of a chunk is row i of the graph. Returns the order; ends[k] is where chunk k ends.
+static std::vector<size_t> stream_chunks(const std::vector<batch_row> & rows, size_t n_ub, int n_seq,
+                                         std::vector<size_t> & ends, const std::string & path) {
+    std::vector<std::vector<size_t>> of(n_seq);
+    for (size_t i = 0; i < rows.size(); i++) {
+        if (rows[i].seq < 0 || rows[i].seq >= n_seq) {
+            fail(strfmt("%s: sequence %d outside the context's %d sequences", path.c_str(), rows[i].seq, n_seq));
+        }
+        of[rows[i].seq].push_back(i);
+    }
+    std::vector<size_t> at(n_seq, 0), order;
+    order.reserve(rows.size());
+    ends.clear();
+    int a = 0;
+    while (true) {
+        while (a < n_seq && at[a] == of[a].size()) a++;   // the first sequence with rows left
+        if (a == n_seq) break;
+        int b = a;                                         // and the run of consecutive ones after it
+        size_t t = of[a].size() - at[a];
+        while (b + 1 < n_seq && at[b + 1] < of[b + 1].size() && (size_t) (b + 2 - a) <= n_ub) {
+            b++;
+            t = std::min(t, of[b].size() - at[b]);
+        }
+        const size_t w = (size_t) (b + 1 - a);
+        t = std::min(t, n_ub / w);
+        for (int s = a; s <= b; s++) {
+            for (size_t k = 0; k < t; k++) order.push_back(of[s][at[s] + k]);
+            at[s] += t;
+        }
+        ends.push_back(order.size());
+    }
+    return order;
+}
 
 void context::decode(const std::vector<batch_row> & rows, const std::function<void(size_t, const float *)> & on_logits) {
     const size_t nb = (size_t) params_.n_batch;
+    // the rows in decode order, and where each llama_decode's chunk ends
+    std::vector<size_t> order, ends;
+    if (params_.kv_unified) {
+        order.resize(rows.size());
+        for (size_t i = 0; i < rows.size(); i++) order[i] = i;
+        for (size_t e = nb; e < rows.size() + nb; e += nb) ends.push_back(std::min(e, rows.size()));
+    } else {
+        order = stream_chunks(rows, (size_t) params_.n_ubatch, params_.n_seq_max, ends, model_.info().path);
+    }
     struct batch_guard {   // llama_batch is a plain struct: freed on every way out
         llama_batch b;
         ~batch_guard() { llama_batch_free(b); }
@@ -166,8 +222,9 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
     std::vector<float *> row_capture;
     std::vector<std::pair<int, const steering *>> seq_steer;
     std::vector<int> seq_at(params_.n_seq_max, -1);   // where each sequence of a chunk stands in seq_steer
-    for (size_t c0 = 0; c0 < rows.size(); c0 += nb) {
-        const size_t n = std::min(nb, rows.size() - c0);
+    size_t c0 = 0;
+    for (size_t c1 : ends) {
+        const size_t n = c1 - c0;
         batch.n_tokens = (int) n;
         row_steer.assign(n, nullptr);
         row_capture.assign(n, nullptr);
@@ -175,7 +232,7 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
         std::fill(seq_at.begin(), seq_at.end(), -1);
         bool any_steer = false, any_capture = false;
         for (size_t i = 0; i < n; i++) {
-            const batch_row & r = rows[c0 + i];
+            const batch_row & r = rows[order[c0 + i]];
             batch.token[i]     = r.token;
             batch.pos[i]       = r.pos;
             batch.n_seq_id[i]  = 1;
@@ -195,7 +252,7 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
                     k = (int) seq_steer.size();
                     seq_steer.emplace_back(r.seq, r.steer);
                 } else if (seq_steer[k].second != r.steer) {
-                    fail(strfmt("%s: sequence %d has two steerings in one decode (rows %zu)", model_.info().path.c_str(), r.seq, c0 + i),
+                    fail(strfmt("%s: sequence %d has two steerings in one decode (row %zu)", model_.info().path.c_str(), r.seq, order[c0 + i]),
                          "in-graph steering is per sequence; give each steering its own sequence");
                 }
             }
@@ -214,14 +271,17 @@ void context::decode(const std::vector<batch_row> & rows, const std::function<vo
                  rc == 1 ? "the KV cache is full: raise --ctx-size or lower the parallel sequences" : "");
         }
         n_tokens_ += n;
+        n_decodes_++;
         if (on_logits) {
             for (size_t i = 0; i < n; i++) {
-                if (!rows[c0 + i].logits) continue;
+                const size_t ri = order[c0 + i];
+                if (!rows[ri].logits) continue;
                 const float * lg = llama_get_logits_ith(ctx_.get(), (int) i);
-                if (!lg) fail(strfmt("%s: no logits for batch row %zu", model_.info().path.c_str(), c0 + i));
-                on_logits(c0 + i, lg);
+                if (!lg) fail(strfmt("%s: no logits for batch row %zu", model_.info().path.c_str(), ri));
+                on_logits(ri, lg);
             }
         }
+        c0 = c1;
     }
 }
 
@@ -248,11 +308,20 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
     if (!steer.empty() && steer.size() != prompts.size()) {
         fail(strfmt("context::run: %zu steering entries for %zu prompts", steer.size(), prompts.size()));
     }
+    const bool streams = !params_.kv_unified;   // a KV stream per sequence
+    const size_t n_gen = (size_t) std::max(0, opts.n_generate);
     for (size_t i = 0; i < prompts.size(); i++) {
         if (prompts[i].empty()) fail(strfmt("context::run: prompt %zu is empty", i));
-        if ((int) prompts[i].size() > params_.n_ctx) {
+        if (!streams && (int) prompts[i].size() > params_.n_ctx) {
             fail(strfmt("%s: prompt %zu has %zu tokens, more than the context (%d)", info.path.c_str(), i,
                         prompts[i].size(), params_.n_ctx), "raise --ctx-size");
+        }
+        if (streams && prompts[i].size() + n_gen > (size_t) seq_cells_) {
+            fail(strfmt("%s: prompt %zu needs %zu KV cells (%zu generated tokens included), more than a sequence's %d",
+                        info.path.c_str(), i, prompts[i].size() + n_gen, n_gen, seq_cells_),
+                 strfmt("without a unified KV cache each of the %d sequences has ctx-size / np cells: raise --ctx-size "
+                        "to at least %zu, lower --np, or use --kv-unified", params_.n_seq_max,
+                        (prompts[i].size() + n_gen) * (size_t) params_.n_seq_max));
         }
     }
     for (const steering * s : steer) if (s) s->check(info);
@@ -289,6 +358,15 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
         }
     };
 
+    if (streams) {
+        // longest first: a wave then holds prompts of about one length, and since the decode chunks
+        // (stream_chunks) need equal rows per sequence, sequences run out at the end of the wave's sequence
+        // ids, which keeps the live ones consecutive and the chunks large
+        for (auto & g : groups) {
+            std::stable_sort(g.begin(), g.end(), [&](size_t a, size_t b) { return prompts[a].size() > prompts[b].size(); });
+        }
+    }
+
     for (const auto & g : groups) {
         // common prefix, leaving every prompt at least one token of its own
         size_t L = 0;
@@ -309,19 +387,21 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             decode_seq(pre, 0, 0, gs, false);   // seq 0 holds the prefix
         }
         const int max_par = std::max(1, params_.n_seq_max - 1);
-        const size_t n_gen = (size_t) std::max(0, opts.n_generate);
         size_t k0 = 0;
         while (k0 < g.size()) {
             // a wave: as many prompts as sequences and KV cells allow
             // Every token attends over all used cells of the unified cache (other sequences' cells are only
             // masked), so a wave's own cells are capped near the prefix length: the attention work per prompt
             // then stays within about twice its minimum while the batch stays large.
-            const size_t wave_budget = params_.wave_cap_on(info) ? std::max(L, (size_t) params_.n_batch) : SIZE_MAX;
+            // With a KV stream per sequence each one attends over its own cells only: a wave is as many
+            // prompts as there are sequences.
+            const size_t wave_budget = params_.wave_cap_on(info) && !streams ? std::max(L, (size_t) params_.n_batch) : SIZE_MAX;
+            const size_t cell_budget = streams ? SIZE_MAX : (size_t) params_.n_ctx;
             size_t k1 = k0;
             size_t cells = L, own = 0;
             while (k1 < g.size() && (int)(k1 - k0) < max_par) {
                 size_t need = prompts[g[k1]].size() - L + n_gen;
-                if (k1 > k0 && (cells + need > (size_t) params_.n_ctx || own + need > wave_budget)) break;
+                if (k1 > k0 && (cells + need > cell_budget || own + need > wave_budget)) break;
                 cells += need;
                 own += need;
                 k1++;
@@ -331,7 +411,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             for (size_t k = k0; k < k1; k++) {
                 const size_t p = g[k];
                 const int seq = 1 + (int)(k - k0);
-                if (L > 0) seq_cp(0, seq, 0, (int) L);
+                if (L > 0) seq_cp(0, seq, 0, streams ? -1 : (int) L);   // a stream: seq 0 holds only the prefix
                 const steering * s = steer.empty() ? nullptr : steer[p];
                 if (opts.capture_heads) res[p].heads.assign(n_heads_f, 0.0f);
                 for (size_t j = L; j < prompts[p].size(); j++) {

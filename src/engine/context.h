@@ -27,7 +27,7 @@ enum class steer_path {
 };
 
 struct context_params {
-    int  n_ctx      = 4096;     // KV cells shared by all sequences
+    int  n_ctx      = 4096;     // KV cells: shared by all sequences, or split among them without kv_unified
     int  n_batch    = 0;        // tokens per llama_decode; 0 = auto: 2048 with layers on a GPU, else 512
     int  n_ubatch   = 0;        // tokens per compute chunk; 0 = n_batch
     int  n_seq_max  = 64;       // parallel sequences
@@ -41,6 +41,11 @@ struct context_params {
     std::string wave_cap = "auto";
     bool flash_on(const model_info & info) const;   // flash_attn resolved for this model
     bool wave_cap_on(const model_info & info) const;
+    // one KV cache shared by all sequences (true), or a stream per sequence of n_ctx / n_seq_max cells
+    // (llama.cpp's --no-kv-unified): then every token attends over its own sequence's cells only, where the
+    // unified cache makes it attend over all used cells (other sequences' masked), at n_seq_max times the
+    // memory for the same depth; run() copies the shared prefix into each stream
+    bool kv_unified = true;
     std::string type_k = "f16"; // KV cache types; V must stay unquantized for capture/steering
     std::string type_v = "f16";
     steer_path steer = steer_path::automatic;
@@ -95,7 +100,9 @@ public:
                                    const std::vector<const steering *> & steer,
                                    const run_options & opts = {});
 
-    // Low level: decode rows (split into n_batch chunks); on_logits(row index, logits) for rows with logits.
+    // Low level: decode rows (split into n_batch chunks; without a unified KV cache, into chunks of
+    // consecutive sequences with equal row counts, which llama.cpp computes as one ubatch without
+    // regrouping them); on_logits(row index, logits) for rows with logits, in chunk order.
     void decode(const std::vector<batch_row> & rows,
                 const std::function<void(size_t, const float *)> & on_logits = nullptr);
 
@@ -108,6 +115,8 @@ public:
     void seq_cp(int src, int dst, int p0 = -1, int p1 = -1);
 
     uint64_t tokens_computed() const { return n_tokens_; }   // tokens decoded so far (for benchmarks)
+    int seq_cells() const { return seq_cells_; }             // KV cells one sequence can use
+    uint64_t decodes() const { return n_decodes_; }          // llama_decode calls so far
 
 private:
     const model & model_;
@@ -118,6 +127,8 @@ private:
     bool cb_on_ = false;                         // the eval callback is installed
     const char * steer_why_ = "";
     uint64_t n_tokens_ = 0;
+    uint64_t n_decodes_ = 0;
+    int seq_cells_ = 0;
 
     void set_callback(bool on);
 };
