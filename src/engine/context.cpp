@@ -49,6 +49,10 @@ context::context(const model & m, const context_params & params) : model_(m), pa
     // what llama.cpp would assert on, checked here with the flag's name
     if (params_.n_ctx < 16) fail(strfmt("--ctx-size %d: at least 16 KV cells", params_.n_ctx), "use e.g. -c 4096");
     if (params_.n_seq_max < 1 || params_.n_seq_max > 256) fail(strfmt("--np %d: expected 1..256 parallel sequences", params_.n_seq_max));
+    if (!params_.kv_unified && params_.n_seq_max < 2) {   // run() keeps the shared prefix in sequence 0 of its own
+        fail(strfmt("--np %d: without a unified KV cache palign needs 2 sequences or more (a prefix's and a prompt's)", params_.n_seq_max),
+             "use --np 2 or more, or --kv-unified");
+    }
     const int hw = (int) std::max(1u, std::thread::hardware_concurrency());
     if (params_.n_threads < 0 || params_.n_threads > std::max(256, 4 * hw)) {
         fail(strfmt("--threads %d: expected 0 (all cores) .. %d", params_.n_threads, std::max(256, 4 * hw)));
@@ -114,6 +118,10 @@ context::context(const model & m, const context_params & params) : model_(m), pa
                                 : "without a unified KV cache every sequence has ctx-size / np cells: a smaller --ctx-size or --np, or --kv-unified");
     }
 
+    // llama.cpp caps the batch at the context size it was asked for (before it pads the cells per sequence)
+    params_.n_batch  = (int) llama_n_batch(ctx_.get());
+    params_.n_ubatch = (int) llama_n_ubatch(ctx_.get());
+
     // probe: one token through every layer tells which layers have a kqv_out tensor
     set_callback(true);
     hook_.set_probing(true);
@@ -162,7 +170,6 @@ void context::seq_cp(int src, int dst, int p0, int p1) {
         fail(strfmt("%s: seq_cp %d -> %d of positions [%d, %d): without a unified KV cache only whole sequences are copied",
                     model_.info().path.c_str(), src, dst, p0, p1));
     }
-    if (!params_.kv_unified) p0 = p1 = -1;
     llama_memory_seq_cp(llama_get_memory(ctx_.get()), src, dst, p0, p1);
 }
 
@@ -411,7 +418,7 @@ std::vector<prompt_result> context::run(const std::vector<std::vector<int>> & pr
             for (size_t k = k0; k < k1; k++) {
                 const size_t p = g[k];
                 const int seq = 1 + (int)(k - k0);
-                if (L > 0) seq_cp(0, seq, 0, streams ? -1 : (int) L);   // a stream: seq 0 holds only the prefix
+                if (L > 0) seq_cp(0, seq);   // seq 0 holds the prefix alone (a whole stream without kv_unified)
                 const steering * s = steer.empty() ? nullptr : steer[p];
                 if (opts.capture_heads) res[p].heads.assign(n_heads_f, 0.0f);
                 for (size_t j = L; j < prompts[p].size(); j++) {
