@@ -82,7 +82,7 @@ context_params f32_params(steer_path path = steer_path::automatic) {
     context_params cp;
     cp.n_ctx = 512;
     cp.type_k = cp.type_v = "f32";   // exactness without f16 cache rounding
-    cp.flash_attn = "off";           // batch shapes differ: flash attention's f16 rounding would differ too
+    cp.flash_attn = "off";           // the non-flash kernels (flash attention: test_engine_flash)
     cp.steer = path;
     return cp;
 }

@@ -28,7 +28,7 @@ static context_params f32_params(steer_path path) {
     cp.n_ctx = 1024;
     cp.type_k = cp.type_v = "f32";
     cp.steer = path;
-    cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
+    cp.flash_attn = "off";   // the non-flash kernels (flash attention: test_engine_flash)
     return cp;
 }
 

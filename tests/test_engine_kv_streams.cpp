@@ -19,7 +19,7 @@ using palign_test::random_steering;
 static context_params f32_params(bool unified, steer_path path, int n_ubatch) {
     context_params cp;
     cp.type_k = cp.type_v = "f32";
-    cp.flash_attn = "off";   // batch shapes differ: flash attention's f16 rounding would differ too
+    cp.flash_attn = "off";   // the non-flash kernels (flash attention: test_engine_flash)
     cp.steer = path;
     cp.n_batch = 512;
     cp.n_ubatch = n_ubatch;

@@ -27,7 +27,7 @@ void add_model_options(CLI::App * cmd, model_opts & o, bool model_required) {
     cmd->add_option("--ubatch-size", o.ctx.n_ubatch, "tokens per compute chunk (0 = the batch size)");
     cmd->add_option("--np,--parallel", o.ctx.n_seq_max, "parallel sequences (items evaluated at once)");
     cmd->add_option("-t,--threads", o.ctx.n_threads, "CPU threads (0 = $PALIGN_THREADS if set, else all cores)");
-    cmd->add_option("--fa,--flash-attn", o.ctx.flash_attn, "flash attention: on, off, or auto (on when layers are on a GPU)");
+    cmd->add_option("--fa,--flash-attn", o.ctx.flash_attn, "flash attention: on, off, or auto (on with layers on a GPU, and on the CPU with palign's ggml patch; palign info says which)");
     cmd->add_option("--wave-cap", o.ctx.wave_cap, "cap a batch's own KV cells near the shared prefix's length: on, off, or "
                     "auto (on with GPU layers)");
     cmd->add_flag("--kv-unified,!--no-kv-unified", o.ctx.kv_unified, "one KV cache for all sequences (-kvu, the default), or "

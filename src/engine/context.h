@@ -32,9 +32,10 @@ struct context_params {
     int  n_ubatch   = 0;        // tokens per compute chunk; 0 = n_batch
     int  n_seq_max  = 64;       // parallel sequences
     int  n_threads  = 0;        // 0 = $PALIGN_THREADS if set, else all cores
-    // flash attention: on, off, or auto = on when the model has layers on a GPU. Off on the CPU: its kernel
-    // rounds Q/K/V to f16, so the same prompt evaluated in another batch shape (prefix shared or not) can
-    // differ by 1e-2 in the logits; the GPU is where it pays (bench/README.md: palign-bench-engine)
+    // flash attention: on, off, or auto = on when the model has layers on a GPU, and on the CPU when its kernel
+    // carries palign's ggml patch (cpu_flash_attn_f32). Without the patch ggml's CPU kernel rounds Q and its
+    // running sum to f16 in batches of under 64 tokens, so the same prompt in another batch shape (prefix
+    // shared or not) differs by 1e-2 in the logits; with it, by f32 rounding (bench/README.md: palign-bench-engine)
     std::string flash_attn = "auto";
     // run(): cap a wave's own KV cells near the shared prefix's length (see run()): on, off, or auto = on with
     // layers on a GPU (fastest there), off on the CPU (palign-bench-engine, bench/README.md)

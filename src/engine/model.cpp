@@ -47,6 +47,18 @@ int gpu_device_count() {
     return n;
 }
 
+bool cpu_flash_attn_f32() {
+    backend_init();
+    ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
+    if (!reg) return false;
+    auto get = (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features");
+    if (!get) return false;
+    for (ggml_backend_feature * f = get(reg); f && f->name; f++) {
+        if (strcmp(f->name, "FA_F32_ACC") == 0) return true;
+    }
+    return false;
+}
+
 // an RPC server that does not answer makes ggml-rpc abort the process: check it first (TCP connect, 5 s)
 static bool tcp_reachable(const std::string & host, const std::string & port, std::string & why) {
     addrinfo hints{}, * res = nullptr;
