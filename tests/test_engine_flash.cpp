@@ -91,7 +91,9 @@ TEST_P(flash_cpu_shapes, batch_shape_exact) {
             const prompt_result & r = ref[first + i];
             const float d = std::max(max_abs_diff(r.logits, got[i].logits), max_abs_diff(r.heads, got[i].heads));
             worst = std::max(worst, d);
-            EXPECT_LE(d, 1e-4f) << what << ", prompt " << first + i;
+            // f32 rounding: 1.5e-5 / 5.2e-5 measured with llama.cpp's llamafile kernels, ~1e-4 with ggml's own
+            // matrix products (GGML_LLAMAFILE=OFF); the f16 kernel gives 2e-2
+            EXPECT_LE(d, 2e-4f) << what << ", prompt " << first + i;
             EXPECT_EQ(r.generated, got[i].generated) << what << ", prompt " << first + i;
         }
     };
@@ -111,35 +113,47 @@ TEST_P(flash_cpu_shapes, batch_shape_exact) {
 INSTANTIATE_TEST_SUITE_P(models, flash_cpu_shapes, ::testing::Values(
     flash_case{"llama3", steer_path::graph}, flash_case{"qwen3", steer_path::graph}, flash_case{"qwen3", steer_path::callback}));
 
-// one-token decodes over 512 cells or more take ggml's split-KV kernel (the cells divided among the threads):
-// a long prompt's greedy continuation and its logits after a further step are those of the prompt decoded whole
+// one-token decodes over 512 cells or more take ggml's split-KV kernel (the cells divided among the threads, the
+// partial sums combined): their logits equal those of the same tokens decoded as part of one long prompt (tiled
+// kernel), steered, with 2 threads whatever $PALIGN_THREADS says
 TEST(flash_cpu, long_context_decode_steps) {
     if (palign_test::test_ngl() != 0) GTEST_SKIP() << "CPU kernels";
     if (!cpu_flash_attn_f32()) GTEST_SKIP() << "this llama.cpp's CPU flash attention rounds to f16 (no palign patch)";
     model m({model_path("qwen3")});
-    steering s = random_steering(m.info(), {0, 1}, 5, 2.0f);
+    const auto & info = m.info();
+    steering s = random_steering(info, {0, 1}, 5, 2.0f);
     std::string text;
     for (int i = 0; i < 60; i++) text += " I see myself as someone who is talkative, reserved, full of energy.";
-    std::vector<int> prompt = m.tokenize(text, true);
-    ASSERT_GT(prompt.size(), 600u);
-    context big(m, flash_params(512, steer_path::automatic));
-    run_options o;
-    o.n_generate = 3;
-    const auto a = big.run({prompt}, {&s}, o);
-    ASSERT_EQ(a[0].generated.size(), 3u);
-    // the prompt plus its first two generated tokens, decoded as one prompt: its logits are those the third
-    // step was chosen from, computed this time by the tiled kernel, not by one-token decodes
-    std::vector<int> longer = prompt;
-    longer.insert(longer.end(), a[0].generated.begin(), a[0].generated.begin() + 2);
-    run_options once;
-    const auto b = big.run({longer}, {&s}, once);
-    int best = 0;
-    for (int t = 1; t < (int) b[0].logits.size(); t++) if (b[0].logits[t] > b[0].logits[best]) best = t;
-    EXPECT_EQ(best, a[0].generated[2]);
-    // and the one-token steps agree with small ubatches of the same prompt
-    context small(m, flash_params(7, steer_path::automatic));
-    const auto c = small.run({prompt}, {&s}, o);
-    EXPECT_EQ(c[0].generated, a[0].generated);
-    EXPECT_LE(max_abs_diff(c[0].logits, a[0].logits), 1e-4f);
-    printf("long prompt (%zu tokens): ubatch 7 vs 512 max |dlogit| %.3g\n", prompt.size(), max_abs_diff(c[0].logits, a[0].logits));
+    std::vector<int> tokens = m.tokenize(text, true);
+    ASSERT_GT(tokens.size(), 700u);
+    const size_t n_prompt = tokens.size() - 3;   // then 3 one-token decodes: logits at 4 positions
+    context_params cp = flash_params(512, steer_path::automatic);
+    cp.n_threads = 2;
+    auto rows_of = [&](size_t from, size_t to, size_t logits_from) {
+        std::vector<batch_row> r;
+        for (size_t i = from; i < to; i++) {
+            batch_row b;
+            b.token = tokens[i]; b.pos = (int) i; b.seq = 0; b.logits = i >= logits_from; b.steer = &s;
+            r.push_back(b);
+        }
+        return r;
+    };
+    // all tokens as one prompt (ubatches of 512: tiled), logits at the prompt's last position and the 3 after it
+    context whole(m, cp);
+    std::vector<std::vector<float>> want;
+    whole.decode(rows_of(0, tokens.size(), n_prompt - 1), [&](size_t, const float * l) { want.emplace_back(l, l + info.n_vocab); });
+    // the prompt, then the 3 tokens after it one at a time (ggml's split-KV kernel over > 512 cells)
+    context steps(m, cp);
+    std::vector<std::vector<float>> got;
+    steps.decode(rows_of(0, n_prompt, n_prompt - 1), [&](size_t, const float * l) { got.emplace_back(l, l + info.n_vocab); });
+    for (size_t i = n_prompt; i < tokens.size(); i++) {
+        steps.decode(rows_of(i, i + 1, i), [&](size_t, const float * l) { got.emplace_back(l, l + info.n_vocab); });
+    }
+    ASSERT_EQ(want.size(), 4u);
+    ASSERT_EQ(got.size(), 4u);
+    float worst = 0;
+    for (size_t i = 0; i < 4; i++) worst = std::max(worst, max_abs_diff(want[i], got[i]));
+    printf("long prompt (%zu tokens): one-token decodes vs one prompt: max |dlogit| %.3g\n", tokens.size(), worst);
+    EXPECT_LE(worst, 1e-4f);
+    EXPECT_GT(max_abs_diff(got[1], got[2]), 1e-3f) << "the steps are of different tokens";
 }

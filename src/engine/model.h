@@ -78,7 +78,8 @@ bool rpc_supported();
 int gpu_device_count();
 
 // the CPU backend carries palign's ggml patch (patches/ggml-cpu-fa-f32.patch, feature FA_F32_ACC): its flash
-// attention reads an f16 KV cache in f32 in every path, so a prompt's result does not depend on the batch shape
+// attention reads an f16 K and V cache (palign's default) in f32 in every path, so a prompt's result does not
+// depend on the batch shape
 bool cpu_flash_attn_f32();
 
 // register llama.cpp RPC servers ("HOST:PORT,..."; each once per process); throws naming a bad endpoint
