@@ -19,7 +19,6 @@ using palign_test::random_steering;
 static context_params flash_params(int n_ubatch, steer_path path) {
     context_params cp;   // the default KV cache (f16): flash attention's own types
     cp.flash_attn = "on";
-    cp.n_ctx = 4096;
     cp.n_batch = 512;
     cp.n_ubatch = n_ubatch;
     cp.n_seq_max = 8;

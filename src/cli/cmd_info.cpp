@@ -36,9 +36,12 @@ void run_info(const info_cmd & o) {
     const int n_gpu = gpu_device_count();
     const std::string build = (n_gpu ? strfmt("llama.cpp with %d GPU device%s", n_gpu, n_gpu == 1 ? "" : "s")
                                      : std::string("CPU-only llama.cpp")) + (rpc_supported() ? " (+ RPC backend)" : "");
+    // the CPU kernel's precision where it runs (palign's ggml patch: f32; without it f16, batch-shape dependent)
+    std::string flash = d.flash_on(i) ? "on" : "off";
+    if (d.flash_on(i) && i.n_gpu_layers == 0) flash += cpu_flash_attn_f32() ? " (CPU kernel in f32: palign's ggml patch)" : " (CPU kernel rounds to f16)";
     printf("engine    %s; layers on GPU: %s; flash attention %s, n_batch %d, n_ubatch %d, wave cap %s, KV cache %s/%s, %s\n",
            build.c_str(),
-           mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), !d.flash_on(i) ? "off" : i.n_gpu_layers != 0 ? "on" : cpu_flash_attn_f32() ? "on (CPU kernel in f32: palign's ggml patch)" : "on (CPU kernel rounds to f16)",
+           mp.n_gpu_layers < 0 ? "all" : std::to_string(mp.n_gpu_layers).c_str(), flash.c_str(),
            d.n_batch, d.n_ubatch, d.wave_cap_on(i) ? "on" : "off", d.type_k.c_str(), d.type_v.c_str(),
            d.kv_unified ? strfmt("unified (%d cells)", d.n_ctx).c_str()
                         : strfmt("a stream per sequence (%d x %d cells)", d.n_seq_max, ctx.seq_cells()).c_str());

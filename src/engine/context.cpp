@@ -34,7 +34,8 @@ static bool on_off_auto(const std::string & v, const model_info & info, const ch
 bool context_params::wave_cap_on(const model_info & info) const { return on_off_auto(wave_cap, info, "--wave-cap"); }
 // flash attention: auto = on with layers on a GPU, and on the CPU where its kernel is exact (palign's ggml patch)
 bool context_params::flash_on(const model_info & info) const {
-    return on_off_auto(flash_attn, info, "--flash-attn") || (flash_attn == "auto" && cpu_flash_attn_f32());
+    if (flash_attn == "auto") return info.n_gpu_layers != 0 || cpu_flash_attn_f32();
+    return on_off_auto(flash_attn, info, "--flash-attn");
 }
 
 context::context(const model & m, const context_params & params) : model_(m), params_(params), hook_(m.info()) {

@@ -48,15 +48,16 @@ int gpu_device_count() {
 }
 
 bool cpu_flash_attn_f32() {
-    backend_init();
-    ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
-    if (!reg) return false;
-    auto get = (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features");
-    if (!get) return false;
-    for (ggml_backend_feature * f = get(reg); f && f->name; f++) {
-        if (strcmp(f->name, "FA_F32_ACC") == 0) return true;
-    }
-    return false;
+    static const bool has = [] {   // the loaded CPU backend's feature list: fixed for the process
+        backend_init();
+        ggml_backend_reg_t reg = ggml_backend_reg_by_name("CPU");
+        auto get = reg ? (ggml_backend_get_features_t) ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features") : nullptr;
+        for (ggml_backend_feature * f = get ? get(reg) : nullptr; f && f->name; f++) {
+            if (strcmp(f->name, "FA_F32_ACC") == 0) return true;
+        }
+        return false;
+    }();
+    return has;
 }
 
 // an RPC server that does not answer makes ggml-rpc abort the process: check it first (TCP connect, 5 s)
