@@ -141,6 +141,47 @@ double llama_pp_tps(llama_pp & lp, const std::vector<int> & depth_tokens, int n_
 
 const char * verdict(bool ok) { return ok ? "MET" : "NOT MET"; }
 
+// median and range of per-rep values
+struct spread3 {
+    double med = NAN, lo = NAN, hi = NAN;
+    explicit spread3(std::vector<double> v = {}) {
+        if (v.empty()) return;
+        std::sort(v.begin(), v.end());
+        const size_t n = v.size();
+        med = n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        lo = v.front();
+        hi = v.back();
+    }
+    std::string str(const char * fmt) const {
+        return strfmt(fmt, med) + " [" + strfmt(fmt, lo) + ".." + strfmt(fmt, hi) + "]";
+    }
+    nlohmann::json json() const { return {{"median", med}, {"min", lo}, {"max", hi}}; }
+};
+
+// one configuration's ratios taken inside each rep: steered tok/s vs the baseline's steered pass and vs
+// llama.cpp's prefill of the same rep, and steered vs plain time per token
+struct paired {
+    spread3 vs_base, overhead, vs_llama;
+};
+
+paired pair_reps(const measured & r, const measured & base, const std::vector<double> & pp_rep) {
+    const size_t n = r.rep_steer.size();
+    const double per_pass_steer = (double) r.n_steer / n, per_pass_plain = (double) r.n_plain / n;
+    const double base_per_pass = (double) base.n_steer / base.rep_steer.size();
+    std::vector<double> vb, ov, vl;
+    for (size_t i = 0; i < n; i++) {
+        const double tps = per_pass_steer / r.rep_steer[i];
+        vb.push_back(tps / (base_per_pass / base.rep_steer[i]));
+        ov.push_back((r.rep_steer[i] / per_pass_steer) / (r.rep_plain[i] / per_pass_plain) * 100.0 - 100.0);
+        if (i < pp_rep.size()) vl.push_back(tps / pp_rep[i]);
+    }
+    paired p;
+    p.vs_base = spread3(vb);
+    p.overhead = spread3(ov);
+    p.vs_llama = spread3(vl);
+    return p;
+}
+
 } // namespace
 
 int main(int argc, char ** argv) {
@@ -256,6 +297,7 @@ int main(int argc, char ** argv) {
         }
         std::vector<std::string> pp_desc(pp_batches.size());
         std::vector<double> pp_best_b(pp_batches.size(), 0);
+        std::vector<double> pp_rep;   // per rep: the best of the batch sizes
 
         printf("palign-bench-engine: ask_items workload (random-weight model: costs, not alignment quality)\n");
         printf("model       %s (%s; %d layers x %d heads x %d), %s, threads %d\n", model_path.c_str(), info.desc.c_str(),
@@ -283,11 +325,14 @@ int main(int argc, char ** argv) {
                     (steered ? r.rep_steer : r.rep_plain).push_back(dt);
                 }
             }
+            double pp_this = 0;
             for (size_t b = 0; b < lps.size(); b++) {
                 const double t = llama_pp_tps(*lps[b], prefix, std::max(n_pp, pp_batches[b]), pp_batches[b]);
                 pp_best_b[b] = std::max(pp_best_b[b], t);
                 pp_desc[b] += strfmt(" %.1f", t);
+                pp_this = std::max(pp_this, t);
             }
+            if (!lps.empty()) pp_rep.push_back(pp_this);
         }
 
         const measured & base = runs[0];
@@ -315,6 +360,28 @@ int main(int argc, char ** argv) {
                                 verdict(best->tps_steer() / pp_best >= 0.95));
         printf("\nsteering overhead of %s: %+.2f %% (target <= %g %%: %s)\n", best->cfg.name.c_str(), ovh_best, target_overhead,
                verdict(ovh_best <= target_overhead));
+
+        // Paired ratios: within one rep every configuration, its two passes and llama.cpp's prefill run back to
+        // back, so a ratio of two of them taken inside a rep cancels the machine's slow drifts (a shared VM's
+        // neighbours), which the totals above do not. Median over the reps, with their range.
+        std::vector<paired> pr;
+        for (const auto & r : runs) pr.push_back(pair_reps(r, base, pp_rep));
+        if (reps > 1) {
+            printf("\npaired, per rep (median [min..max] over %d reps):\n%-18s %22s %22s %22s\n", reps, "config",
+                   "steered vs base", "overhead %", "steered vs llama");
+            for (size_t i = 0; i < runs.size(); i++) {
+                printf("%-18s %22s %22s %22s\n", runs[i].cfg.name.c_str(), pr[i].vs_base.str("%.3fx").c_str(),
+                       pr[i].overhead.str("%+.1f").c_str(), pp_rep.empty() ? "-" : pr[i].vs_llama.str("%.3fx").c_str());
+            }
+            size_t bi = 0;
+            for (size_t i = 0; i < runs.size(); i++) if (pr[i].vs_base.med > pr[bi].vs_base.med) bi = i;
+            printf("paired fastest steered: %s, %.3fx the baseline (target >= 1.1: %s)", runs[bi].cfg.name.c_str(),
+                   pr[bi].vs_base.med, verdict(pr[bi].vs_base.med >= 1.1));
+            if (!pp_rep.empty()) printf(", %.3fx llama.cpp's prefill (target >= 0.95: %s)", pr[bi].vs_llama.med,
+                                        verdict(pr[bi].vs_llama.med >= 0.95));
+            printf("; its steering overhead %+.2f %% (target <= %g %%: %s)\n", pr[bi].overhead.med, target_overhead,
+                   verdict(pr[bi].overhead.med <= target_overhead));
+        }
         double spread = 0;
         for (const auto & r : runs) {
             for (const auto * v : {&r.rep_plain, &r.rep_steer}) {
@@ -346,6 +413,13 @@ int main(int argc, char ** argv) {
                     {"flash_attn", r.cfg.flash}, {"wave_cap", r.cfg.wave_cap}, {"kv_unified", !r.cfg.streams},
                 };
             }
+            for (size_t i = 0; i < runs.size(); i++) {
+                auto & c = j["configs"][runs[i].cfg.name];
+                c["paired_vs_baseline"] = pr[i].vs_base.json();
+                c["paired_overhead_pct"] = pr[i].overhead.json();
+                if (!pp_rep.empty()) c["paired_vs_llama"] = pr[i].vs_llama.json();
+            }
+            j["llama_pp_tps_per_rep"] = pp_rep;
             j["fastest"] = best->cfg.name;
             std::ofstream(json_out) << j.dump(2) << "\n";
         }

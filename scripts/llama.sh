@@ -125,9 +125,12 @@ rm -rf "$prefix"
 cmake --install "$build" >>"$cache/build-$backend.log" 2>&1 || { log "error: install failed, see $cache/build-$backend.log"; exit 1; }
 # llama.cpp's rpc-server (palign --rpc HOST:PORT: the RPC backend spreads a model over machines); built by
 # hand from its one source file against the installed ggml, as the tools tree would need all tools configured
+# (with --cuda, libggml-cuda needs the driver's libcuda, which a build machine without a GPU lacks: its symbols
+# are left for the loader, as palign's own link does)
 mkdir -p "$prefix/bin"
+rpc_ld=(); [ $cuda = 1 ] && rpc_ld=(-Wl,--allow-shlib-undefined)
 c++ -O2 -std=c++17 "$src/tools/rpc/rpc-server.cpp" -I"$prefix/include" -L"$prefix/lib" -lggml -lggml-base \
-    '-Wl,-rpath,$ORIGIN/../lib' -pthread -o "$prefix/bin/rpc-server" >>"$cache/build-$backend.log" 2>&1 \
+    '-Wl,-rpath,$ORIGIN/../lib' "${rpc_ld[@]}" -pthread -o "$prefix/bin/rpc-server" >>"$cache/build-$backend.log" 2>&1 \
   || { log "error: rpc-server build failed, see $cache/build-$backend.log"; exit 1; }
 # llama.cpp does not install its common library's headers; palign uses its chat-template code
 mkdir -p "$prefix/include/llama-common/jinja" "$prefix/include/llama-common/nlohmann"
